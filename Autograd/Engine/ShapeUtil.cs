@@ -1,0 +1,85 @@
+namespace Autograd;
+
+/// <summary>Shape arithmetic shared by every op: products, broadcasting, axis checks, messages.</summary>
+internal static class ShapeUtil
+{
+    public static int Product(ReadOnlySpan<int> shape)
+    {
+        long n = 1;
+        foreach (int d in shape)
+        {
+            if (d < 0) throw new ArgumentException($"Shape {Format(shape)} has a negative size.");
+            n *= d;
+            if (n > Array.MaxLength) throw new ArgumentException($"Shape {Format(shape)} has more elements than an array can hold.");
+        }
+        return (int)n;
+    }
+
+    public static string Format(ReadOnlySpan<int> shape) => "(" + string.Join(", ", shape.ToArray()) + ")";
+
+    public static int NormalizeAxis(int axis, int rank, string op)
+    {
+        int a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), axis, $"{op}: axis {axis} is out of range for a tensor of rank {rank}.");
+        return a;
+    }
+
+    public static bool SameShape(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.SequenceEqual(b);
+
+    /// <summary>NumPy broadcasting: align from the right; sizes must match or be 1.</summary>
+    public static int[] Broadcast(ReadOnlySpan<int> a, ReadOnlySpan<int> b, string op)
+    {
+        int rank = Math.Max(a.Length, b.Length);
+        var r = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int da = i < rank - a.Length ? 1 : a[i - (rank - a.Length)];
+            int db = i < rank - b.Length ? 1 : b[i - (rank - b.Length)];
+            if (da != db && da != 1 && db != 1)
+                throw new ArgumentException($"{op}: shapes {Format(a)} and {Format(b)} cannot be broadcast together (axis {i}: {da} vs {db}).");
+            r[i] = da == 1 ? db : da;
+        }
+        return r;
+    }
+
+    /// <summary>Row-major strides of <paramref name="shape"/> aligned right to outShape, 0 on broadcast axes.</summary>
+    public static int[] BroadcastStrides(ReadOnlySpan<int> shape, ReadOnlySpan<int> outShape)
+    {
+        int rank = outShape.Length;
+        var strides = new int[rank];
+        int stride = 1;
+        for (int i = rank - 1; i >= 0; i--)
+        {
+            int j = i - (rank - shape.Length);
+            int d = j >= 0 ? shape[j] : 1;
+            strides[i] = d == 1 && outShape[i] != 1 ? 0 : stride;
+            if (d == 1 && outShape[i] == 1) strides[i] = 0;
+            stride *= d;
+        }
+        return strides;
+    }
+
+    public static int FlatIndex(ReadOnlySpan<int> shape, ReadOnlySpan<int> index)
+    {
+        if (index.Length != shape.Length)
+            throw new ArgumentException($"Indexer: {index.Length} indices for a tensor of shape {Format(shape)}.");
+        int flat = 0;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if ((uint)index[i] >= (uint)shape[i])
+                throw new ArgumentOutOfRangeException(nameof(index), $"Indexer: index {index[i]} on axis {i} is out of range for shape {Format(shape)}.");
+            flat = flat * shape[i] + index[i];
+        }
+        return flat;
+    }
+
+    /// <summary>Splits <paramref name="shape"/> around <paramref name="axis"/> into (outer, size, inner).</summary>
+    public static (int Outer, int Size, int Inner) Split(ReadOnlySpan<int> shape, int axis)
+    {
+        int outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= shape[i];
+        for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
+        return (outer, shape[axis], inner);
+    }
+}

@@ -1,0 +1,65 @@
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Autograd;
+
+public sealed partial class Tensor<T>
+{
+    /// <summary>Joins tensors along an existing axis; all other sizes must match. Each input gets its block of the gradient.</summary>
+    /// <exception cref="ArgumentException">No tensors, differing ranks, or a size other than the axis differs.</exception>
+    internal static Tensor<T> Concat(int axis, Tensor<T>[] tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Length == 0) throw new ArgumentException("Concat: needs at least one tensor.", nameof(tensors));
+        foreach (var t in tensors) ArgumentNullException.ThrowIfNull(t, nameof(tensors));
+        var first = tensors[0];
+        int ax = ShapeUtil.NormalizeAxis(axis, first.Rank, "Concat");
+        int total = 0;
+        foreach (var t in tensors)
+        {
+            bool ok = t.Rank == first.Rank;
+            for (int i = 0; ok && i < t.Rank; i++) ok = i == ax || t._shape[i] == first._shape[i];
+            if (!ok)
+                throw new ArgumentException($"Concat: shapes {string.Join(", ", tensors.Select(x => ShapeUtil.Format(x._shape)))} differ outside axis {axis}.", nameof(tensors));
+            total += t._shape[ax];
+        }
+        var outShape = (int[])first._shape.Clone();
+        outShape[ax] = total;
+        var r = new Tensor<T>(outShape);
+        var (outer, _, inner) = ShapeUtil.Split(outShape, ax);
+        var dst = r.Span;
+        int rowOut = total * inner, offset = 0;
+        foreach (var t in tensors)
+        {
+            int run = t._shape[ax] * inner;
+            var src = t.Span;
+            for (int o = 0; o < outer; o++) src.Slice(o * run, run).CopyTo(dst.Slice(o * rowOut + offset, run));
+            offset += run;
+        }
+        return ShouldRecord(tensors) ? r.WithCreator(new ConcatNode((Tensor<T>[])tensors.Clone(), ax)) : r;
+    }
+
+    private sealed class ConcatNode(Tensor<T>[] inputs, int axis) : Node<T>(inputs)
+    {
+        internal override string Name => "Concat";
+
+        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        {
+            var (outer, _, inner) = ShapeUtil.Split(output._shape, axis);
+            int rowOut = output._shape[axis] * inner, offset = 0;
+            foreach (var t in Inputs)
+            {
+                int run = t._shape[axis] * inner;
+                if (t.RequiresGrad)
+                {
+                    var dx = t.GradTarget;
+                    for (int o = 0; o < outer; o++)
+                    {
+                        var d = dx.Slice(o * run, run);
+                        TP.Add(d, g.Slice(o * rowOut + offset, run), d);
+                    }
+                }
+                offset += run;
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+namespace Autograd;
+
+public sealed partial class Tensor<T>
+{
+    /// <summary>
+    /// The maximum along <paramref name="axis"/>, dropping it unless <paramref name="keepDim"/>.
+    /// The gradient goes to the first position holding the maximum (NaN counts as the maximum).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
+    /// <exception cref="ArgumentException">The axis has size 0.</exception>
+    public Tensor<T> Max(int axis, bool keepDim = false)
+    {
+        int ax = ShapeUtil.NormalizeAxis(axis, Rank, "Max");
+        if (_shape[ax] == 0) throw new ArgumentException($"Max: axis {axis} of shape {ShapeUtil.Format(_shape)} is empty.", nameof(axis));
+        var r = new Tensor<T>(ReducedShape(_shape, ax, keepDim));
+        var (outer, size, inner) = ShapeUtil.Split(_shape, ax);
+        var arg = new int[outer * inner];
+        var src = Span; var dst = r.Span;
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+            {
+                int best = 0;
+                T m = src[o * size * inner + i];
+                for (int s = 1; s < size && !T.IsNaN(m); s++)
+                {
+                    T v = src[(o * size + s) * inner + i];
+                    if (v > m || T.IsNaN(v)) { m = v; best = s; }
+                }
+                dst[o * inner + i] = m;
+                arg[o * inner + i] = best;
+            }
+        return ShouldRecord(this) ? r.WithCreator(new MaxNode(this, ax, arg)) : r;
+    }
+
+    private sealed class MaxNode(Tensor<T> x, int axis, int[] argMax) : Node<T>(x)
+    {
+        internal override string Name => "Max";
+
+        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        {
+            var x = Inputs[0];
+            var (outer, size, inner) = ShapeUtil.Split(x._shape, axis);
+            var dx = x.GradTarget;
+            for (int o = 0; o < outer; o++)
+                for (int i = 0; i < inner; i++)
+                    dx[(o * size + argMax[o * inner + i]) * inner + i] += g[o * inner + i];
+        }
+    }
+}

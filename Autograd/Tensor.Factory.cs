@@ -1,0 +1,107 @@
+using System.Numerics;
+
+namespace Autograd;
+
+/// <summary>Factories and graph-wide switches for <see cref="Tensor{T}"/>.</summary>
+public static class Tensor
+{
+    /// <summary>A tensor holding a copy of <paramref name="data"/> with the given shape.</summary>
+    /// <exception cref="ArgumentException">The data's length does not match the shape's element count, or a size is negative.</exception>
+    public static Tensor<T> FromArray<T>(T[] data, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(shape);
+        int n = ShapeUtil.Product(shape);
+        if (n != data.Length)
+            throw new ArgumentException($"FromArray: {data.Length} values do not fill shape {ShapeUtil.Format(shape)} ({n} elements).", nameof(data));
+        return new Tensor<T>((int[])shape.Clone(), (T[])data.Clone());
+    }
+
+    /// <summary>A rank-0 tensor.</summary>
+    public static Tensor<T> Scalar<T>(T value) where T : unmanaged, IFloatingPointIeee754<T> => new([], [value]);
+
+    /// <summary>A zero-filled tensor.</summary>
+    /// <exception cref="ArgumentException">A size is negative.</exception>
+    public static Tensor<T> Zeros<T>(params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+        => new(CheckedShape(shape));
+
+    /// <summary>A tensor filled with ones.</summary>
+    /// <exception cref="ArgumentException">A size is negative.</exception>
+    public static Tensor<T> Ones<T>(params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+        => Full(T.One, shape);
+
+    /// <summary>A tensor filled with <paramref name="value"/>.</summary>
+    /// <exception cref="ArgumentException">A size is negative.</exception>
+    public static Tensor<T> Full<T>(T value, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var t = new Tensor<T>(CheckedShape(shape));
+        t.Span.Fill(value);
+        return t;
+    }
+
+    /// <summary>Standard-normal samples (Box–Muller) drawn from <paramref name="random"/>: same seed, same values.</summary>
+    /// <exception cref="ArgumentException">A size is negative.</exception>
+    public static Tensor<T> Randn<T>(Random random, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var t = new Tensor<T>(CheckedShape(shape));
+        var s = t.Span;
+        for (int i = 0; i < s.Length; i += 2)
+        {
+            double u1 = 1.0 - random.NextDouble(); // (0, 1]: log is finite
+            double u2 = random.NextDouble();
+            double r = Math.Sqrt(-2.0 * Math.Log(u1));
+            s[i] = T.CreateChecked(r * Math.Cos(2 * Math.PI * u2));
+            if (i + 1 < s.Length) s[i + 1] = T.CreateChecked(r * Math.Sin(2 * Math.PI * u2));
+        }
+        return t;
+    }
+
+    /// <summary>Uniform samples in [<paramref name="low"/>, <paramref name="high"/>).</summary>
+    public static Tensor<T> Uniform<T>(Random random, T low, T high, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var t = new Tensor<T>(CheckedShape(shape));
+        var s = t.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = low + (high - low) * T.CreateChecked(random.NextDouble());
+        return t;
+    }
+
+    /// <summary>
+    /// A scope in which no op records a graph, on the calling thread only (like
+    /// <c>torch.no_grad()</c>). Dispose it to restore recording; scopes nest.
+    /// </summary>
+    public static IDisposable NoGrad() => GradMode.Disable();
+
+    /// <summary>Whether ops on this thread currently record a graph.</summary>
+    public static bool IsGradEnabled => GradMode.Enabled;
+
+    /// <summary>Joins tensors along an existing axis; every other size must match.</summary>
+    /// <exception cref="ArgumentException">No tensors, differing ranks, or a size other than the axis differs (the message lists the shapes).</exception>
+    public static Tensor<T> Concat<T>(int axis, params Tensor<T>[] tensors) where T : unmanaged, IFloatingPointIeee754<T>
+        => Tensor<T>.Concat(axis, tensors);
+
+    /// <summary>Joins equally shaped tensors along a new axis (composite: unsqueeze, then concat).</summary>
+    /// <exception cref="ArgumentException">No tensors, or their shapes differ.</exception>
+    public static Tensor<T> Stack<T>(int axis, params Tensor<T>[] tensors) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Length == 0) throw new ArgumentException("Stack: needs at least one tensor.", nameof(tensors));
+        foreach (var t in tensors)
+        {
+            ArgumentNullException.ThrowIfNull(t, nameof(tensors));
+            if (!ShapeUtil.SameShape(t.Shape, tensors[0].Shape))
+                throw new ArgumentException($"Stack: shapes differ: {string.Join(", ", tensors.Select(x => ShapeUtil.Format(x.Shape)))}.", nameof(tensors));
+        }
+        int ax = ShapeUtil.NormalizeAxis(axis, tensors[0].Rank + 1, "Stack");
+        return Tensor<T>.Concat(ax, tensors.Select(t => t.Unsqueeze(ax)).ToArray());
+    }
+
+    private static int[] CheckedShape(int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ShapeUtil.Product(shape);
+        return (int[])shape.Clone();
+    }
+}
+
