@@ -141,13 +141,15 @@ public sealed class GoldenCase
     }
 
     /// <summary>The reference model this case describes, in double, with the case's initial parameters loaded and zero state.</summary>
-    public ReferenceModel<double> BuildReferenceModel()
+    /// <param name="gruResetAfter">Build GRU layers in the reset-after form (the golden values use reset-before; for negative checks).</param>
+    public ReferenceModel<double> BuildReferenceModel(bool gruResetAfter = false)
     {
         int features = Input.Shape[^1];
         var layers = new ReferenceLayer<double>[Layers.Count];
         for (int i = 0; i < layers.Length; i++)
         {
-            layers[i] = new ReferenceLayer<double>(Layers[i].CellKind, features, Layers[i].HiddenSize, Layers[i].OutputSize);
+            layers[i] = new ReferenceLayer<double>(Layers[i].CellKind, features, Layers[i].HiddenSize, Layers[i].OutputSize,
+                gruResetAfter && Layers[i].CellKind == ReferenceCellKind.Gru);
             features = Layers[i].OutputSize;
         }
         var model = new ReferenceModel<double>(layers);
