@@ -46,20 +46,20 @@ public sealed class ReferenceModel<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>The live value array of the parameter <paramref name="key"/> (<c>layers.{i}.{name}</c>).</summary>
     /// <exception cref="KeyNotFoundException">No such key.</exception>
-    public T[] Value(string key) => Resolve(key).Parameters.Value(Resolve(key).Name);
+    public T[] Value(string key) { var (p, n) = Resolve(key); return p.Value(n); }
 
     /// <summary>The live gradient accumulator of <paramref name="key"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such key.</exception>
-    public T[] Grad(string key) => Resolve(key).Parameters.Grad(Resolve(key).Name);
+    public T[] Grad(string key) { var (p, n) = Resolve(key); return p.Grad(n); }
 
     /// <summary>The <c>[rows, cols]</c> shape of <paramref name="key"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such key.</exception>
-    public int[] Shape(string key) => Resolve(key).Parameters.Shape(Resolve(key).Name);
+    public int[] Shape(string key) { var (p, n) = Resolve(key); return p.Shape(n); }
 
     /// <summary>Copies <paramref name="values"/> into the parameter <paramref name="key"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such key.</exception>
     /// <exception cref="ArgumentException">The length does not match the parameter's shape.</exception>
-    public void SetValue(string key, ReadOnlySpan<T> values) => Resolve(key).Parameters.SetValue(Resolve(key).Name, values);
+    public void SetValue(string key, ReadOnlySpan<T> values) { var (p, n) = Resolve(key); p.SetValue(n, values); }
 
     /// <summary>Zeroes every gradient accumulator.</summary>
     public void ZeroGrad()
