@@ -17,8 +17,8 @@ public sealed partial class Tensor<T>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
     public Tensor<T> Mean(int axis, bool keepDim = false)
     {
-        var sum = Sum(axis, keepDim);
-        return sum * (T.One / T.CreateChecked(_shape[ShapeUtil.NormalizeAxis(axis, Rank, "Mean")]));
+        int ax = ShapeUtil.NormalizeAxis(axis, Rank, "Mean");
+        return Sum(ax, keepDim) * (T.One / T.CreateChecked(_shape[ax]));
     }
 
     /// <summary>Softmax along <paramref name="axis"/>, as exp(LogSoftmax): stable for large logits.</summary>
