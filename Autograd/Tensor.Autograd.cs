@@ -98,6 +98,7 @@ public sealed partial class Tensor<T>
             node.Backward(t, g.AsSpan(0, t.Length));
             if (Anomaly.Enabled) CheckGradients(node, inputs);
             if (!retainGraph) node.Release();
+            System.Buffers.ArrayPool<T>.Shared.Return(g);
         }
     }
 
@@ -162,7 +163,12 @@ public sealed partial class Tensor<T>
                 Grad ??= new Tensor<T>(_shape);
                 return Grad.Span;
             }
-            _passGrad ??= new T[Length];
+            if (_passGrad is null)
+            {
+                // Pooled: a non-leaf gradient lives only until its node has run.
+                _passGrad = System.Buffers.ArrayPool<T>.Shared.Rent(Math.Max(Length, 1));
+                _passGrad.AsSpan(0, Length).Clear();
+            }
             return _passGrad.AsSpan(0, Length);
         }
     }
