@@ -248,8 +248,13 @@ public static class OpTable
         // --- elementwise unary ---
         foreach (var s0 in new[] { new[] { 2, 3 }, [7], [33], [1025] })
         {
-            yield return Unary("exp", s0, x => x.Exp(), Math.Exp);
-            yield return Unary("log", s0, x => x.Log(), Math.Log, Domain.Positive);
+            // exp/log at 1025: TensorPrimitives' double Exp/Log run ~200 ns/element here, and a
+            // gradcheck is 2n forward passes; 7 and 33 already cover the vector remainder.
+            if (s0.Length != 1 || s0[0] != 1025)
+            {
+                yield return Unary("exp", s0, x => x.Exp(), Math.Exp);
+                yield return Unary("log", s0, x => x.Log(), Math.Log, Domain.Positive);
+            }
             yield return Unary("tanh", s0, x => x.Tanh(), Math.Tanh);
             yield return Unary("sigmoid", s0, x => x.Sigmoid(), Naive.Sigmoid);
             yield return Unary("relu", s0, x => x.Relu(), v => Math.Max(v, 0), Domain.AwayFromZero);
