@@ -19,6 +19,28 @@ public class OpTableTests
         GradCheck.Assert(row.Function, row.MakeInputs());
     }
 
+    [TestCaseSource(nameof(Cases))]
+    public void Backward_AddsIntoExistingGradient(OpCase row)
+    {
+        // A backward rule must add into GradTarget, never overwrite: a second pass without
+        // ZeroGrad doubles every input's gradient (a gradcheck alone starts from zero and would
+        // not notice an overwrite).
+        var inputs = row.MakeInputs();
+        foreach (var t in inputs) t.RequiresGrad = true;
+        var output = row.Function(inputs);
+        var rng = new Random(5);
+        var weights = Tensor.Randn<double>(rng, output.Shape.ToArray());
+        output.Backward(weights);
+        var first = inputs.Select(t => t.Grad!.ToArray()).ToArray();
+        row.Function(inputs).Backward(weights);
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            var second = inputs[k].Grad!.ToArray();
+            for (int e = 0; e < second.Length; e++)
+                Assert.That(second[e], Is.EqualTo(2 * first[k][e]).Within(1e-12 * (1 + Math.Abs(first[k][e]))), $"input {k} element {e}");
+        }
+    }
+
     [TestCaseSource(nameof(ForwardCases))]
     public void Forward_MatchesNaiveLoops(OpCase row)
     {
