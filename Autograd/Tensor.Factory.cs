@@ -104,7 +104,7 @@ public static class Tensor
             if (!ShapeUtil.SameShape(t.Shape, tensors[0].Shape))
                 throw new ArgumentException($"Stack: shapes differ: {string.Join(", ", tensors.Select(x => ShapeUtil.Format(x.Shape)))}.", nameof(tensors));
         }
-        int ax = ShapeUtil.NormalizeAxis(axis, tensors[0].Rank + 1, "Stack");
+        int ax = ShapeUtil.NormalizeNewAxis(axis, tensors[0].Shape, "Stack");
         return Tensor<T>.Concat(ax, tensors.Select(t => t.Unsqueeze(ax)).ToArray());
     }
 

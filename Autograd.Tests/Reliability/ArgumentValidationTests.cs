@@ -48,7 +48,7 @@ public class ArgumentValidationTests
         yield return Row("Sum_Axis", () => M(2, 3).Sum(5), typeof(ArgumentOutOfRangeException), "Sum", "5");
         yield return Row("Mean_Axis", () => M(2, 3).Mean(-3), typeof(ArgumentOutOfRangeException), "Mean");
         yield return Row("Max_Axis", () => M(2).Max(1), typeof(ArgumentOutOfRangeException), "Max");
-        yield return Row("Softmax_Axis", () => M(2, 3).Softmax(2), typeof(ArgumentOutOfRangeException), "LogSoftmax");
+        yield return Row("Softmax_Axis", () => M(2, 3).Softmax(2), typeof(ArgumentOutOfRangeException), "Softmax", "(2, 3)");
         yield return Row("LogSoftmax_Axis", () => M(2, 3).LogSoftmax(-3), typeof(ArgumentOutOfRangeException), "LogSoftmax");
         yield return Row("IndexSelect_Range", () => M(3, 2).IndexSelect([0, 3]), typeof(ArgumentOutOfRangeException), "IndexSelect", "3");
         yield return Row("IndexSelect_Null", () => M(3, 2).IndexSelect(null!), typeof(ArgumentNullException));
