@@ -70,8 +70,8 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         bool seedInit = Options.Init == InitScheme.Seed;
         Wv = seedInit ? Init.Normal<T>(rng, SeedStd(HiddenSize, OutputSize), HiddenSize, OutputSize) : Init.XavierUniform<T>(rng, HiddenSize, OutputSize);
         Bv = seedInit ? Init.Normal<T>(rng, SeedStd(HiddenSize, OutputSize), 1, OutputSize) : Tensor.Zeros<T>(1, OutputSize);
-        foreach (var p in Parameters()) p.RequiresGrad = true;
         InputSize = inputSize;
+        foreach (var p in Parameters()) p.RequiresGrad = true;
     }
 
     /// <summary>Sets the carried state to zeros, as in a freshly built layer.</summary>
@@ -134,7 +134,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         bool usable = Options.Carry switch
         {
             CarryMode.BatchMean => true,
-            CarryMode.PerSequence => _startH is null || _startH.Size(0) == batch,
+            CarryMode.PerSequence => _startH is null || _startH.Size(0) == batch || _startH.Size(0) == 1,
             _ => false,
         };
         var zeros = Tensor.Zeros<T>(1, HiddenSize);

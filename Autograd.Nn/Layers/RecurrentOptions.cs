@@ -11,7 +11,8 @@ public enum CarryMode
 
     /// <summary>
     /// Truncated BPTT over contiguous batches: row b of the next batch continues from row b's
-    /// final state, detached. Resets to zeros when the batch size changes.
+    /// final state, detached. Resets to zeros when the batch size changes (a (1, H) state set
+    /// with SetState broadcasts over any batch).
     /// </summary>
     PerSequence,
 
