@@ -113,7 +113,7 @@ public static class OnnxExporter
         {
             g.Input(IdsInput, TensorProto.Types.DataType.Int64, outer);
             g.Initializer("one_hot", [inputSize, inputSize], Identity(inputSize));
-            x = g.Node("Gather", [IdsInput, "one_hot"], "one_hot_input", ("axis", 0));
+            x = g.Node("Gather", ["one_hot", IdsInput], "one_hot_input", ("axis", 0));
         }
         else
         {
@@ -122,6 +122,7 @@ public static class OnnxExporter
         }
         if (options.BatchFirst) x = g.Node("Transpose", [x], "time_major_input", ("perm", new long[] { 1, 0, 2 }));
 
+        g.Output(Output, TensorProto.Types.DataType.Float, [.. outer, layers[^1].OutputSize]); // listed first; the layers add their states
         g.Initializer("direction_axis", [1], new long[] { 1 });
         for (int i = 0; i < layers.Count; i++)
         {
@@ -129,7 +130,6 @@ public static class OnnxExporter
             x = AddLayer(g, layers[i], i, x, options.StateInputs, batch, last && !options.BatchFirst ? Output : $"layers.{i}.output");
         }
         if (options.BatchFirst) g.Node("Transpose", [x], Output, ("perm", new long[] { 1, 0, 2 }));
-        g.Output(Output, TensorProto.Types.DataType.Float, [.. outer, layers[^1].OutputSize]);
 
         var proto = new ModelProto
         {

@@ -12,7 +12,7 @@ internal sealed class OrtSession : IDisposable
     public OrtSession(byte[] model)
     {
         // One thread: the machine is shared and results stay reproducible.
-        _options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        _options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         _session = new InferenceSession(model, _options);
     }
 
