@@ -358,6 +358,40 @@ public class OnnxExportTests
     }
 
     [Test]
+    public void ReadmeSnippet_RunsAndMatchesForward()
+    {
+        var model = Trained([new LayerSpec(CellKind.Lstm, 8, 6), new LayerSpec(CellKind.Gru, 7)], CarryMode.BatchMean);
+        model.ResetState();
+        string[] vocabulary = ["\n", " ", "A", "E", "M", "O", "R", ":", "a", "b", "c"];
+        var path = Path.Combine(Path.GetTempPath(), $"autograd-onnx-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            OnnxExporter.Export(model, path, new OnnxExportOptions { Vocabulary = vocabulary });
+
+            // The README's "Use your model elsewhere" snippet, verbatim but for the file name.
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+            var vocab = JsonSerializer.Deserialize<string[]>(session.ModelMetadata.CustomMetadataMap["vocabulary"])!;
+            long[] ids = "ROMEO:".Select(c => (long)Array.IndexOf(vocab, c.ToString())).ToArray();
+            var inputs = new Dictionary<string, Microsoft.ML.OnnxRuntime.OrtValue> { ["ids"] = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(ids, [1, ids.Length]) };
+            foreach (var (name, meta) in session.InputMetadata.Where(m => m.Key.StartsWith("initial_")))
+                inputs[name] = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(new float[meta.Dimensions[2]], [1, 1, meta.Dimensions[2]]);
+            using var results = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), inputs, ["output"]);
+            var logits = results[0].GetTensorDataAsSpan<float>().ToArray();
+            foreach (var v in inputs.Values) v.Dispose();
+
+            float[] ours;
+            int[] expectedIds = [6, 5, 4, 3, 5, 7];
+            using (Tensor.NoGrad()) ours = model.ForwardOneHot(expectedIds, 1, 6, Vocab).ToArray();
+            Assert.That(ids, Is.EqualTo(expectedIds.Select(i => (long)i)));
+            Assert.That(MaxAbsDiff(ours, logits), Is.LessThanOrEqualTo(Tolerance));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void Gru_ResetBefore_WritesLinearBeforeResetZero()
     {
         var model = Trained([new LayerSpec(CellKind.Gru, 4)], CarryMode.None);
