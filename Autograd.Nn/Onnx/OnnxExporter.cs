@@ -107,7 +107,7 @@ public static class OnnxExporter
         Dim batch = "batch", time = "time";
         Dim[] outer = options.BatchFirst ? [batch, time] : [time, batch];
 
-        // x always holds the current value time-major: (T, B, features).
+        // x names the value flowing through the graph; from the first recurrent node on it is time-major (T, B, ·).
         string x;
         if (options.Input == OnnxInputKind.Ids)
         {
