@@ -15,8 +15,9 @@ public class GemmTests
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (1, 1, 1), (1, 7, 1), (7, 1, 7), (2, 3, 4), (1, 128, 97), (1, 97, 128), (32, 128, 97), // direct path
-        (5, 33, 7), (6, 32, 97), (7, 33, 97), (12, 64, 16), (13, 17, 300),                     // direct: row/col edges, k > KcMax
-        (97, 33, 257), (127, 65, 257),                                                         // packed: Mc, Kc edges
+        (1, 300, 5), (5, 9, 50),                                                               // direct: > 8 row vectors, dot chunk tail
+        (5, 33, 7), (6, 32, 97), (7, 33, 97), (12, 64, 16), (13, 17, 400),                     // direct: row/col edges, long k
+        (97, 33, 257), (127, 65, 257), (125, 40, 770),                                         // packed: Mc edge, 3 k-blocks
         (121, 1025, 3), (64, 1040, 8),                                                         // packed: Nc edge
         (130, 97, 513),                                                                        // parallel, rows split, 3 k-blocks
         (33, 1030, 129),                                                                       // parallel, columns split
@@ -45,7 +46,7 @@ public class GemmTests
     public static IEnumerable<TestCaseData> IsaCases()
     {
         foreach (var isa in new[] { GemmIsa.Vector512, GemmIsa.Vector256, GemmIsa.Vector128, GemmIsa.Scalar })
-            foreach (var (m, n, k) in new[] { (7, 33, 97), (13, 17, 300), (97, 33, 257), (33, 1030, 129) })
+            foreach (var (m, n, k) in new[] { (7, 33, 97), (13, 17, 400), (97, 33, 257), (33, 1030, 129) })
                 yield return new TestCaseData(isa.ToString(), m, n, k).SetArgDisplayNames(isa.ToString(), $"{m}x{n}x{k}");
     }
 

@@ -34,10 +34,10 @@ internal static class Gemm
     }
 
     /// <summary>m·n·k (multiply-adds) at or above which a call is split across threads.</summary>
-    public const long ParallelThreshold = 1L << 22;
+    public static long ParallelThreshold = 1L << 22;
 
     /// <summary>m·n·k below which the direct (unpacked) path runs; packing would cost more than it saves.</summary>
-    public const long DirectThreshold = 1L << 18;
+    public static long DirectThreshold = 1L << 18;
 
     /// <summary>Forces an instruction set (tests use it to cover the fallbacks); Auto by default.</summary>
     internal static GemmIsa Isa { get; set; } = GemmIsa.Auto;
@@ -124,8 +124,17 @@ internal static class Gemm
             return;
         }
 
+        RunParallel<T, TV, TOps>(p, parts, splitRows, splitRows ? rowTiles : colTiles);
+    }
+
+    // Separate from Run so the closure is only allocated when a call is actually split.
+    private static void RunParallel<T, TV, TOps>(GemmProblem<T> p, int parts, bool splitRows, int tiles)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TOps : IGemmVector<TV, T>
+    {
+        int mr = GemmDriver<T, TV, TOps>.MR, nr = GemmDriver<T, TV, TOps>.NR;
         // Whole tiles per part, so every part runs exactly the arithmetic the single-threaded call would.
-        int tiles = splitRows ? rowTiles : colTiles;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t =>
         {
             int lo = (int)((long)tiles * t / parts), hi = (int)((long)tiles * (t + 1) / parts);

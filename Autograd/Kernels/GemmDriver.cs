@@ -22,10 +22,21 @@ internal readonly unsafe struct GemmProblem<T> where T : unmanaged
     public nint AColStride => TransA ? M : 1;
 }
 
+/// <summary>Cache-blocking sizes, in elements. Mutable only so benchmarks can tune them; results depend on KcMax.</summary>
+internal static class GemmBlocking
+{
+    /// <summary>Upper bound on the k-block; k is split into equal blocks so the last one is not tiny.</summary>
+    public static int KcMax = 384;
+    /// <summary>Rows of A packed per block (a multiple of the micro-kernel's 6 rows).</summary>
+    public static int Mc = 120;
+    /// <summary>Columns of B packed per block.</summary>
+    public static int Nc = 1024;
+}
+
 /// <summary>
 /// The blocked and the direct (unpacked) GEMM drivers for one element type and vector width.
-/// Blocked follows the usual five-loop structure: columns in blocks of <see cref="Nc"/>, k in blocks of at most
-/// <see cref="KcMax"/> (B block packed into NR-wide panels), rows in blocks of <see cref="Mc"/> (A block packed
+/// Blocked follows the usual five-loop structure: columns in blocks of <see cref="GemmBlocking.Nc"/>, k in blocks of at most
+/// <see cref="GemmBlocking.KcMax"/> (B block packed into NR-wide panels), rows in blocks of <see cref="GemmBlocking.Mc"/> (A block packed
 /// into MR-tall panels), then the micro-kernel over every (MR × NR) tile. Transposes are absorbed by the packing.
 /// </summary>
 internal static unsafe partial class GemmDriver<T, TV, TOps>
@@ -36,11 +47,11 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
     public const int MR = GemmMicroKernel.MaxRows;
     public static int NR => 2 * TOps.Count;
 
-    // Block sizes. The packed A block (Mc × kc) stays in L2, a B micro-panel (kc × NR) in L1, the B block
-    // (kc × Nc) in L2/L3. KcMax bounds kc; k is split into equal blocks so the last one is not tiny.
-    public const int KcMax = 256;
-    public const int Mc = 120;
-    public const int Nc = 1024;
+    // Block sizes (see GemmBlocking): the packed A block (Mc × kc) stays in L2, a B micro-panel (kc × NR) in
+    // L1, the B block (kc × Nc) in L2/L3.
+    private static int KcMax => GemmBlocking.KcMax;
+    private static int Mc => GemmBlocking.Mc;
+    private static int Nc => GemmBlocking.Nc;
     private const int AlignBytes = 64;
 
     /// <summary>k-block length used for a given k. Depends on k only, so every element's summation order does too.</summary>
@@ -110,6 +121,16 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
     /// </summary>
     public static void Direct(in GemmProblem<T> p)
     {
+        if (p.TransB && !p.TransA)
+        {
+            DirectDot(p);
+            return;
+        }
+        if (p.M == 1 && !p.TransB)
+        {
+            DirectRow(p);
+            return;
+        }
         int m = p.M, n = p.N, k = p.K, nr = NR;
         nint ars = p.ARowStride, acs = p.AColStride;
         bool needScratch = p.TransB || n % nr != 0;
@@ -147,6 +168,44 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
         finally
         {
             if (scratch is not null) ArrayPool<T>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>A · Bᵀ with A not transposed: every element is a dot product of two contiguous rows; no packing.</summary>
+    private static void DirectDot(in GemmProblem<T> p)
+    {
+        int m = p.M, n = p.N, k = p.K;
+        for (int i = 0; i < m; i++)
+        {
+            T* ai = p.A + (nint)i * k;
+            T* ci = p.C + (nint)i * n;
+            int j = 0;
+            for (; j + 4 <= n; j += 4)
+                GemmMicroKernel.Dot4<T, TV, TOps>(k, ai, p.B + (nint)j * k, k, ci + j, p.Overwrite);
+            for (; j < n; j++)
+                GemmMicroKernel.Dot1<T, TV, TOps>(k, ai, p.B + (nint)j * k, ci + j, p.Overwrite);
+        }
+    }
+
+    /// <summary>A single row of C (B not transposed): up to eight vectors of C per pass, scalar for the last columns.</summary>
+    private static void DirectRow(in GemmProblem<T> p)
+    {
+        int n = p.N, k = p.K, w = TOps.Count;
+        nint acs = p.AColStride;
+        int vectors = n / w, j = 0;
+        while (vectors > 0)
+        {
+            int v = Math.Min(8, vectors);
+            GemmMicroKernel.RowDispatch<T, TV, TOps>(v, k, p.A, acs, p.B + j, n, p.C + j, p.Overwrite);
+            j += v * w;
+            vectors -= v;
+        }
+        for (; j < n; j++)
+        {
+            T s = T.Zero;
+            T* bj = p.B + j;
+            for (int q = 0; q < k; q++) s += p.A[q * acs] * bj[(nint)q * n];
+            p.C[j] = p.Overwrite ? s : p.C[j] + s;
         }
     }
 

@@ -75,28 +75,21 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
                 }
                 else
                 {
+                    new Span<T>(panel, kcb * nr).Clear();
                     for (int s = 0; s < kcb; s++, src += n, panel += nr)
-                    {
-                        int c = 0;
-                        for (; c < cols; c++) panel[c] = src[c];
-                        for (; c < nr; c++) panel[c] = T.Zero;
-                    }
+                        for (int c = 0; c < cols; c++) panel[c] = src[c];
                 }
             }
             else
             {
                 // op(B)(p, j) = b[j·k + p]: read each stored row of B contiguously, scatter into its column.
                 nint k = p.K;
+                if (cols < nr) new Span<T>(panel, kcb * nr).Clear();
                 for (int c = 0; c < cols; c++)
                 {
                     T* src = p.B + (j + c) * k + p0;
                     T* d = panel + c;
                     for (int s = 0; s < kcb; s++) d[s * nr] = src[s];
-                }
-                if (cols < nr)
-                {
-                    for (int s = 0; s < kcb; s++)
-                        for (int c = cols; c < nr; c++) panel[s * nr + c] = T.Zero;
                 }
             }
         }
