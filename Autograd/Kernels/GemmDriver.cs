@@ -91,6 +91,7 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
                         {
                             int mcb = Math.Min(Mc, i1 - ic);
                             PackA(p, ap, ic, mcb, pc, kcb);
+                            var (ars, acs) = PackedAStrides(p, kcb);
                             for (int jr = 0; jr < ncb; jr += nr)
                             {
                                 int ncols = Math.Min(nr, ncb - jr);
@@ -98,7 +99,7 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
                                 T* cCol = p.C + (nint)ic * n + jc + jr;
                                 for (int ir = 0; ir < mcb; ir += MR)
                                 {
-                                    Tile(Math.Min(MR, mcb - ir), ncols, kcb, ap + (nint)ir * kcb, 1, MR,
+                                    Tile(Math.Min(MR, mcb - ir), ncols, kcb, ap + (nint)ir * kcb, ars, acs,
                                         bPanel, nr, cCol + (nint)ir * n, n, overwrite);
                                 }
                             }

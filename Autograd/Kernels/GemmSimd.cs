@@ -131,11 +131,12 @@ internal static unsafe class GemmMicroKernel
     /// of A and column of B, so results do not depend on where tiles start.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<T, TV, TOps, TR>(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool overwrite)
+    public static void Run<T, TV, TOps, TR, TW>(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool overwrite)
         where T : unmanaged
         where TV : struct
         where TOps : IGemmVector<TV, T>
         where TR : IGemmRows
+        where TW : IGemmRows
     {
         int w = TOps.Count;
         TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
@@ -143,41 +144,42 @@ internal static unsafe class GemmMicroKernel
         nint a1 = ars, a2 = 2 * ars, a3 = 3 * ars, a4 = 4 * ars, a5 = 5 * ars;
         for (int p = 0; p < kc; p++)
         {
-            TV b0 = TOps.Load(b), b1 = TOps.Load(b + w);
+            TV b0 = TOps.Load(b), b1 = TW.Value > 1 ? TOps.Load(b + w) : TOps.Zero;
             TV x = TOps.Broadcast(a[0]);
-            c00 = TOps.MulAdd(x, b0, c00); c01 = TOps.MulAdd(x, b1, c01);
-            if (TR.Value > 1) { x = TOps.Broadcast(a[a1]); c10 = TOps.MulAdd(x, b0, c10); c11 = TOps.MulAdd(x, b1, c11); }
-            if (TR.Value > 2) { x = TOps.Broadcast(a[a2]); c20 = TOps.MulAdd(x, b0, c20); c21 = TOps.MulAdd(x, b1, c21); }
-            if (TR.Value > 3) { x = TOps.Broadcast(a[a3]); c30 = TOps.MulAdd(x, b0, c30); c31 = TOps.MulAdd(x, b1, c31); }
-            if (TR.Value > 4) { x = TOps.Broadcast(a[a4]); c40 = TOps.MulAdd(x, b0, c40); c41 = TOps.MulAdd(x, b1, c41); }
-            if (TR.Value > 5) { x = TOps.Broadcast(a[a5]); c50 = TOps.MulAdd(x, b0, c50); c51 = TOps.MulAdd(x, b1, c51); }
+            c00 = TOps.MulAdd(x, b0, c00); if (TW.Value > 1) c01 = TOps.MulAdd(x, b1, c01);
+            if (TR.Value > 1) { x = TOps.Broadcast(a[a1]); c10 = TOps.MulAdd(x, b0, c10); if (TW.Value > 1) c11 = TOps.MulAdd(x, b1, c11); }
+            if (TR.Value > 2) { x = TOps.Broadcast(a[a2]); c20 = TOps.MulAdd(x, b0, c20); if (TW.Value > 1) c21 = TOps.MulAdd(x, b1, c21); }
+            if (TR.Value > 3) { x = TOps.Broadcast(a[a3]); c30 = TOps.MulAdd(x, b0, c30); if (TW.Value > 1) c31 = TOps.MulAdd(x, b1, c31); }
+            if (TR.Value > 4) { x = TOps.Broadcast(a[a4]); c40 = TOps.MulAdd(x, b0, c40); if (TW.Value > 1) c41 = TOps.MulAdd(x, b1, c41); }
+            if (TR.Value > 5) { x = TOps.Broadcast(a[a5]); c50 = TOps.MulAdd(x, b0, c50); if (TW.Value > 1) c51 = TOps.MulAdd(x, b1, c51); }
             a += acs;
             b += ldb;
         }
-        StoreRow<T, TV, TOps>(c, w, c00, c01, overwrite);
-        if (TR.Value > 1) StoreRow<T, TV, TOps>(c + ldc, w, c10, c11, overwrite);
-        if (TR.Value > 2) StoreRow<T, TV, TOps>(c + 2 * ldc, w, c20, c21, overwrite);
-        if (TR.Value > 3) StoreRow<T, TV, TOps>(c + 3 * ldc, w, c30, c31, overwrite);
-        if (TR.Value > 4) StoreRow<T, TV, TOps>(c + 4 * ldc, w, c40, c41, overwrite);
-        if (TR.Value > 5) StoreRow<T, TV, TOps>(c + 5 * ldc, w, c50, c51, overwrite);
+        StoreRow<T, TV, TOps, TW>(c, w, c00, c01, overwrite);
+        if (TR.Value > 1) StoreRow<T, TV, TOps, TW>(c + ldc, w, c10, c11, overwrite);
+        if (TR.Value > 2) StoreRow<T, TV, TOps, TW>(c + 2 * ldc, w, c20, c21, overwrite);
+        if (TR.Value > 3) StoreRow<T, TV, TOps, TW>(c + 3 * ldc, w, c30, c31, overwrite);
+        if (TR.Value > 4) StoreRow<T, TV, TOps, TW>(c + 4 * ldc, w, c40, c41, overwrite);
+        if (TR.Value > 5) StoreRow<T, TV, TOps, TW>(c + 5 * ldc, w, c50, c51, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<T, TV, TOps>(T* c, int w, TV v0, TV v1, bool overwrite)
+    private static void StoreRow<T, TV, TOps, TW>(T* c, int w, TV v0, TV v1, bool overwrite)
         where T : unmanaged
         where TV : struct
         where TOps : IGemmVector<TV, T>
+        where TW : IGemmRows
     {
         if (!overwrite)
         {
             v0 = TOps.Add(TOps.Load(c), v0);
-            v1 = TOps.Add(TOps.Load(c + w), v1);
+            if (TW.Value > 1) v1 = TOps.Add(TOps.Load(c + w), v1);
         }
         TOps.Store(c, v0);
-        TOps.Store(c + w, v1);
+        if (TW.Value > 1) TOps.Store(c + w, v1);
     }
 
-    /// <summary>Runs the kernel instance for <paramref name="rows"/> (1..6) rows.</summary>
+    /// <summary>Runs the kernel instance for <paramref name="rows"/> (1..6) rows, two vectors wide.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Dispatch<T, TV, TOps>(int rows, int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool overwrite)
         where T : unmanaged
@@ -186,12 +188,29 @@ internal static unsafe class GemmMicroKernel
     {
         switch (rows)
         {
-            case 6: Run<T, TV, TOps, GemmRows6>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
-            case 5: Run<T, TV, TOps, GemmRows5>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
-            case 4: Run<T, TV, TOps, GemmRows4>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
-            case 3: Run<T, TV, TOps, GemmRows3>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
-            case 2: Run<T, TV, TOps, GemmRows2>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
-            default: Run<T, TV, TOps, GemmRows1>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            case 6: Run<T, TV, TOps, GemmRows6, GemmRows2>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            case 5: Run<T, TV, TOps, GemmRows5, GemmRows2>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            case 4: Run<T, TV, TOps, GemmRows4, GemmRows2>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            case 3: Run<T, TV, TOps, GemmRows3, GemmRows2>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            case 2: Run<T, TV, TOps, GemmRows2, GemmRows2>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            default: Run<T, TV, TOps, GemmRows1, GemmRows2>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+        }
+    }
+
+    /// <summary>As <see cref="Dispatch{T, TV, TOps}"/>, one vector wide: edge tiles with at most W columns left.</summary>
+    public static void DispatchHalf<T, TV, TOps>(int rows, int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool overwrite)
+        where T : unmanaged
+        where TV : struct
+        where TOps : IGemmVector<TV, T>
+    {
+        switch (rows)
+        {
+            case 6: Run<T, TV, TOps, GemmRows6, GemmRows1>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            case 5: Run<T, TV, TOps, GemmRows5, GemmRows1>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            case 4: Run<T, TV, TOps, GemmRows4, GemmRows1>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            case 3: Run<T, TV, TOps, GemmRows3, GemmRows1>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            case 2: Run<T, TV, TOps, GemmRows2, GemmRows1>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
+            default: Run<T, TV, TOps, GemmRows1, GemmRows1>(kc, a, ars, acs, b, ldb, c, ldc, overwrite); break;
         }
     }
 
