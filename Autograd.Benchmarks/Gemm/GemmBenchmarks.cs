@@ -75,7 +75,12 @@ public class GemmBenchmarks
 
     private sealed class GflopsConfig : ManualConfig
     {
-        public GflopsConfig() => AddColumn(new GflopsColumn());
+        public GflopsConfig()
+        {
+            AddColumn(new GflopsColumn(), StatisticColumn.Min);
+            // Case labels are longer than the default 20-character parameter column.
+            SummaryStyle = SummaryStyle.Default.WithMaxParameterColumnWidth(40);
+        }
     }
 
     /// <summary>2mnk / median time, in GFLOP/s.</summary>

@@ -68,8 +68,10 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
         int k = p.K, n = p.N;
         int kc = KBlock(k);
         int nr = NR;
-        int ncMax = RoundUp(Math.Min(Nc, j1 - j0), nr);
-        int mcMax = RoundUp(Math.Min(Mc, i1 - i0), MR);
+        // Equal blocks no larger than Nc / Mc, so a range just over a block size does not leave a sliver block
+        // that re-streams all of B (or A) for a few rows (or columns).
+        int ncStep = Balanced(j1 - j0, Nc, nr), mcStep = Balanced(i1 - i0, Mc, MR);
+        int ncMax = ncStep, mcMax = mcStep;
         int pad = AlignBytes / sizeof(T);
         T[] bufB = ArrayPool<T>.Shared.Rent(kc * ncMax + pad);
         T[] bufA = ArrayPool<T>.Shared.Rent(kc * mcMax + pad);
@@ -79,17 +81,17 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
             fixed (T* rawA = bufA)
             {
                 T* bp = Align(rawB), ap = Align(rawA);
-                for (int jc = j0; jc < j1; jc += Nc)
+                for (int jc = j0; jc < j1; jc += ncStep)
                 {
-                    int ncb = Math.Min(Nc, j1 - jc);
+                    int ncb = Math.Min(ncStep, j1 - jc);
                     for (int pc = 0; pc < k; pc += kc)
                     {
                         int kcb = Math.Min(kc, k - pc);
                         PackB(p, bp, pc, kcb, jc, ncb);
                         bool overwrite = p.Overwrite && pc == 0;
-                        for (int ic = i0; ic < i1; ic += Mc)
+                        for (int ic = i0; ic < i1; ic += mcStep)
                         {
-                            int mcb = Math.Min(Mc, i1 - ic);
+                            int mcb = Math.Min(mcStep, i1 - ic);
                             PackA(p, ap, ic, mcb, pc, kcb);
                             var (ars, acs) = PackedAStrides(p, kcb);
                             for (int jr = 0; jr < ncb; jr += nr)
@@ -236,6 +238,13 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    /// <summary>Block length: length split into the fewest blocks of at most max (rounded to multiple), equally.</summary>
+    private static int Balanced(int length, int max, int multiple)
+    {
+        int blocks = (length + max - 1) / max;
+        return Math.Min(RoundUp((length + blocks - 1) / blocks, multiple), RoundUp(max, multiple));
+    }
 
     private static T* Align(T* p) => (T*)(((nint)p + (AlignBytes - 1)) & ~(nint)(AlignBytes - 1));
 }
