@@ -34,6 +34,18 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>A zero-filled tensor of the given shape.</summary>
     internal Tensor(int[] shape) : this(shape, RentOrAllocate(shape, out bool pooled)) => _ownsPooledBuffer = pooled;
 
+    /// <summary>
+    /// A result tensor whose every element the calling kernel will write: its storage is not
+    /// zeroed first (pooled inside a <see cref="PoolScope"/>, uninitialised otherwise).
+    /// </summary>
+    internal static Tensor<T> Uninitialized(int[] shape)
+    {
+        int n = ShapeUtil.Product(shape);
+        bool pooled = PoolScope.Active && n > 0;
+        var data = pooled ? BufferPool<T>.Rent(n, clear: false) : GC.AllocateUninitializedArray<T>(n);
+        return new Tensor<T>(shape, data) { _ownsPooledBuffer = pooled };
+    }
+
     private static T[] RentOrAllocate(int[] shape, out bool pooled)
     {
         int n = ShapeUtil.Product(shape);

@@ -21,17 +21,17 @@ internal static class BufferPool<T> where T : unmanaged, IFloatingPointIeee754<T
     [ThreadStatic] private static Dictionary<int, Stack<T[]>>? t_buckets;
     [ThreadStatic] private static long t_pooledElements;
 
-    /// <summary>A zero-filled array of exactly <paramref name="length"/> elements.</summary>
-    public static T[] Rent(int length)
+    /// <summary>An array of exactly <paramref name="length"/> elements, zero-filled unless <paramref name="clear"/> is false.</summary>
+    public static T[] Rent(int length, bool clear = true)
     {
         if (t_buckets is not null && t_buckets.TryGetValue(length, out var stack) && stack.Count > 0)
         {
             var a = stack.Pop();
             t_pooledElements -= a.Length;
-            Array.Clear(a);
+            if (clear) Array.Clear(a);
             return a;
         }
-        return new T[length];
+        return clear ? new T[length] : GC.AllocateUninitializedArray<T>(length);
     }
 
     public static void Return(T[] array)
