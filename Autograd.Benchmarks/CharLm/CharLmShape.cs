@@ -3,9 +3,6 @@ namespace Autograd.Benchmarks.CharLm;
 /// <summary>The three standard Char-LM sizes from shared/docs/benchmarks.md.</summary>
 public enum CharLmSize { S, M, L }
 
-/// <summary>The recurrent cell under test.</summary>
-public enum CellKind { Rnn, Gru, Lstm }
-
 /// <summary>
 /// One Char-LM workload: vocabulary V, batch B, sequence length T, hidden size H, plus a fixed
 /// random batch of input ids and next-character targets (both row-major (B, T)).

@@ -1,3 +1,4 @@
+using Autograd.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,8 +10,9 @@ namespace Autograd.Benchmarks.CharLm;
 /// Peer: the same cells written from TorchSharp primitive ops in a C# loop over time (the fair
 /// comparison of autodiff engines), then <c>hs @ W_v + b_v</c>, cross-entropy (mean over B·T) and
 /// plain SGD. Cell math follows ours (shared/docs/seed.md §4): GRU applies the reset gate before the
-/// hidden matmul. Gates are fused into one matmul per input (x and h) per step, as in PyTorch's
-/// benchmarks/fastrnns/custom_lstms.py.
+/// hidden matmul. Like ours, the input projection x·W_x + b of all time steps is one matmul before
+/// the loop; inside it, the gates of h are fused into one matmul per step (as in PyTorch's
+/// benchmarks/fastrnns/custom_lstms.py).
 /// </summary>
 public sealed class TorchComposedCharLm : ICharLmStep
 {
@@ -58,17 +60,18 @@ public sealed class TorchComposedCharLm : ICharLmStep
         var h = torch.zeros(b, hSize);
         var c = _cell == CellKind.Lstm ? torch.zeros(b, hSize) : null;
         var outputs = new TTensor[t];
+        var projected = (_input.reshape(b * t, _shape.V).mm(_wx) + _b).reshape(b, t, -1);  // (B, T, G·H)
         for (int step = 0; step < t; step++)
         {
-            var x = _input.select(1, step);                                   // (B, V)
+            var x = projected.select(1, step);                               // (B, G·H)
             switch (_cell)
             {
                 case CellKind.Rnn:
-                    h = (x.mm(_wx) + h.mm(_wh) + _b).tanh();
+                    h = (x + h.mm(_wh)).tanh();
                     break;
                 case CellKind.Gru:
                 {
-                    var gx = (x.mm(_wx) + _b).chunk(3, 1);                   // r, u, candidate
+                    var gx = x.chunk(3, 1);                                  // r, u, candidate
                     var gh = h.mm(_wh).chunk(2, 1);                          // r, u
                     var r = (gx[0] + gh[0]).sigmoid();
                     var u = (gx[1] + gh[1]).sigmoid();
@@ -78,7 +81,7 @@ public sealed class TorchComposedCharLm : ICharLmStep
                 }
                 case CellKind.Lstm:
                 {
-                    var g = (x.mm(_wx) + h.mm(_wh) + _b).chunk(4, 1);        // f, i, candidate, o
+                    var g = (x + h.mm(_wh)).chunk(4, 1);                      // f, i, candidate, o
                     c = g[0].sigmoid() * c! + g[1].sigmoid() * g[2].tanh();
                     h = g[3].sigmoid() * c.tanh();
                     break;
