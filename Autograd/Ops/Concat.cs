@@ -12,7 +12,7 @@ public sealed partial class Tensor<T>
         if (tensors.Length == 0) throw new ArgumentException("Concat: needs at least one tensor.", nameof(tensors));
         foreach (var t in tensors) ArgumentNullException.ThrowIfNull(t, nameof(tensors));
         var first = tensors[0];
-        int ax = ShapeUtil.NormalizeAxis(axis, first.Rank, "Concat");
+        int ax = ShapeUtil.NormalizeAxis(axis, first._shape, "Concat");
         int total = 0;
         foreach (var t in tensors)
         {

@@ -12,7 +12,7 @@ public sealed partial class Tensor<T>
     /// <exception cref="ArgumentOutOfRangeException">The axis or the range is out of bounds.</exception>
     public Tensor<T> Slice(int axis, int start, int length)
     {
-        int ax = ShapeUtil.NormalizeAxis(axis, Rank, "Slice");
+        int ax = ShapeUtil.NormalizeAxis(axis, _shape, "Slice");
         if (start < 0 || length < 0 || start + length > _shape[ax])
             throw new ArgumentOutOfRangeException(nameof(start), $"Slice: range [{start}, {start + length}) is outside axis {axis} of shape {ShapeUtil.Format(_shape)}.");
         var outShape = (int[])_shape.Clone();
