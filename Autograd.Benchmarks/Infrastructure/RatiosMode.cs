@@ -37,6 +37,7 @@ public static class RatiosMode
         var runs = new[]
         {
             Select<CharLmStepBenchmarks>(config, c => Equals(c.Parameters["Size"], size) && Equals(c.Parameters["Threads"], threads)),
+            Select<CharLmReferenceBenchmarks>(config, c => Equals(c.Parameters["Size"], size)),
             Select<MatMulBenchmarks>(config, c => Equals(c.Parameters["Threads"], threads)),
             Select<ScalarGraphBenchmarks>(config, _ => true),
         };
@@ -59,11 +60,11 @@ public static class RatiosMode
         Console.WriteLine();
         Console.WriteLine("| workload | peer | ours | peer time | ours / peer |");
         Console.WriteLine("| --- | --- | --- | --- | --- |");
-        foreach (var summary in summaries)
+        // Group across summaries: the reference Char-LM benchmarks live in their own class.
+        var groups = summaries.SelectMany(s => s.Reports)
+            .Where(r => r.ResultStatistics is not null)
+            .GroupBy(r => Workload(r.BenchmarkCase));
         {
-            var groups = summary.Reports
-                .Where(r => r.ResultStatistics is not null)
-                .GroupBy(r => Workload(r.BenchmarkCase));
             foreach (var group in groups)
             {
                 var ours = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Ours");
@@ -84,7 +85,9 @@ public static class RatiosMode
     private static string Workload(BenchmarkCase benchmarkCase)
     {
         string type = benchmarkCase.Descriptor.Type.Name.Replace("Benchmarks", "", StringComparison.Ordinal);
-        string parameters = string.Join(" ", benchmarkCase.Parameters.Items.Select(p => $"{p.Name}={p.Value}"));
+        if (type.StartsWith("CharLm", StringComparison.Ordinal)) type = "CharLm";
+        // Threads is fixed for the whole run (and said in the heading); the reference class has no such parameter.
+        string parameters = string.Join(" ", benchmarkCase.Parameters.Items.Where(p => p.Name != "Threads").Select(p => $"{p.Name}={p.Value}"));
         return parameters.Length == 0 ? type : $"{type} {parameters}";
     }
 

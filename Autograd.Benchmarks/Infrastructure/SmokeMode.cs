@@ -33,6 +33,7 @@ public static class SmokeMode
     private static IEnumerable<(string Name, Func<CharLmShape, CellKind, ICharLmStep> Make)> Implementations()
     {
         yield return ("Ours", (s, c) => new OursComposedCharLm(s, c));
+        yield return ("OursReference", (s, c) => new OursReferenceCharLm(s, c));
         yield return ("TorchFused", (s, c) => new TorchFusedCharLm(s, c));
         yield return ("TorchComposed", (s, c) => new TorchComposedCharLm(s, c));
     }
