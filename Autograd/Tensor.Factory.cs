@@ -14,7 +14,7 @@ public static class Tensor
         int n = ShapeUtil.Product(shape);
         if (n != data.Length)
             throw new ArgumentException($"FromArray: {data.Length} values do not fill shape {ShapeUtil.Format(shape)} ({n} elements).", nameof(data));
-        return new Tensor<T>((int[])shape.Clone(), (T[])data.Clone());
+        return new Tensor<T>(shape.AsSpan().ToArray(), data.AsSpan().ToArray());
     }
 
     /// <summary>A rank-0 tensor.</summary>
@@ -112,7 +112,7 @@ public static class Tensor
     {
         ArgumentNullException.ThrowIfNull(shape);
         ShapeUtil.Product(shape);
-        return (int[])shape.Clone();
+        return shape.AsSpan().ToArray();
     }
 }
 

@@ -26,8 +26,7 @@ public class CharLmStepBenchmarks
     [GlobalSetup(Target = nameof(Ours))]
     public void SetupOurs()
     {
-        if (!ThreadControl.TrySetOurs(Threads))
-            Console.WriteLine($"// Autograd.Kernels.Gemm.MaxThreads not found: ours runs at its default thread count, not {Threads}.");
+        ThreadControl.SetOurs(Threads);
         _step = new OursComposedCharLm(CharLmShape.Of(Size), Cell);
     }
 

@@ -55,8 +55,7 @@ public static class RatiosMode
     private static void PrintTable(IEnumerable<Summary> summaries, CharLmSize size, int threads)
     {
         Console.WriteLine();
-        Console.WriteLine($"## Ours / peer, median time ratio (< 1: ours faster). Char-LM size {size}, {threads} thread(s)" +
-                          (ThreadControl.OursControllable ? "" : "; ours at its default thread count (no Gemm.MaxThreads)"));
+        Console.WriteLine($"## Ours / peer, median time ratio (< 1: ours faster). Char-LM size {size}, {threads} thread(s)");
         Console.WriteLine();
         Console.WriteLine("| workload | peer | ours | peer time | ours / peer |");
         Console.WriteLine("| --- | --- | --- | --- | --- |");

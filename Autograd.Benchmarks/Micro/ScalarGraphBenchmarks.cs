@@ -31,6 +31,7 @@ public class ScalarGraphBenchmarks
     [GlobalSetup(Target = nameof(Ours))]
     public void SetupOurs()
     {
+        Infrastructure.ThreadControl.SetOurs(1);
         _leaves = LeafValues.Select(v => Tensor.Scalar(v)).ToArray();
         foreach (var leaf in _leaves) leaf.RequiresGrad = true;
         _pool = new Tensor<float>[LeafValues.Length + Ops / 3 + 1];

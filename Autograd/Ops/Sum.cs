@@ -39,7 +39,7 @@ public sealed partial class Tensor<T>
 
     internal static int[] ReducedShape(int[] shape, int axis, bool keepDim)
     {
-        if (keepDim) { var k = (int[])shape.Clone(); k[axis] = 1; return k; }
+        if (keepDim) { var k = shape.AsSpan().ToArray(); k[axis] = 1; return k; }
         return [.. shape[..axis], .. shape[(axis + 1)..]];
     }
 
