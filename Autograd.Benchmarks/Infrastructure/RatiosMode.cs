@@ -1,6 +1,7 @@
 using System.Globalization;
 using Autograd.Benchmarks.CharLm;
 using Autograd.Benchmarks.Micro;
+using Autograd.Nn;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
@@ -11,7 +12,8 @@ namespace Autograd.Benchmarks.Infrastructure;
 /// <c>--ratios</c>: a short run of one Char-LM size (all cells) plus MATMUL and SCALAR at one thread
 /// count, then a table of median times and ours/peer ratios (below 1 = ours is faster).
 /// Options: <c>--size S|M|L</c> (default M), <c>--threads N</c> (default 1), <c>--iterations N</c>
-/// (default 10), <c>--warmup N</c> (default 3).
+/// (default 10), <c>--warmup N</c> (default 3), <c>--cells Rnn,Gru,Lstm</c> (default all), <c>--char-lm-only</c>
+/// (skip MATMUL and SCALAR).
 /// </summary>
 public static class RatiosMode
 {
@@ -19,8 +21,11 @@ public static class RatiosMode
     {
         var size = CharLmSize.M;
         int threads = 1, iterations = 10, warmups = 3;
+        var cells = Enum.GetValues<CellKind>().ToHashSet();
+        bool charLmOnly = false;
         for (int i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--char-lm-only") { charLmOnly = true; continue; }
             string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"--ratios: option {args[i]} needs a value.");
             switch (args[i])
             {
@@ -28,20 +33,25 @@ public static class RatiosMode
                 case "--threads": threads = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--iterations": iterations = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--warmup": warmups = int.Parse(value, CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"--ratios: unknown option {args[i]} (known: --size, --threads, --iterations, --warmup).");
+                case "--cells": cells = value.Split(',').Select(c => Enum.Parse<CellKind>(c, ignoreCase: true)).ToHashSet(); break;
+                default: throw new ArgumentException($"--ratios: unknown option {args[i]} (known: --size, --threads, --iterations, --warmup, --cells, --char-lm-only).");
             }
             i++;
         }
 
         var config = SuiteConfig.Short(warmups, iterations);
-        var runs = new[]
+        bool OfRun(BenchmarkCase c) => Equals(c.Parameters["Size"], size) && cells.Contains((CellKind)c.Parameters["Cell"]);
+        var runs = new List<BenchmarkRunInfo>
         {
-            Select<CharLmStepBenchmarks>(config, c => Equals(c.Parameters["Size"], size) && Equals(c.Parameters["Threads"], threads)),
-            Select<CharLmReferenceBenchmarks>(config, c => Equals(c.Parameters["Size"], size)),
-            Select<MatMulBenchmarks>(config, c => Equals(c.Parameters["Threads"], threads)),
-            Select<ScalarGraphBenchmarks>(config, _ => true),
+            Select<CharLmStepBenchmarks>(config, c => OfRun(c) && Equals(c.Parameters["Threads"], threads)),
+            Select<CharLmReferenceBenchmarks>(config, OfRun),   // has no size L: then empty
         };
-        var summaries = BenchmarkRunner.Run(runs);
+        if (!charLmOnly)
+        {
+            runs.Add(Select<MatMulBenchmarks>(config, c => Equals(c.Parameters["Threads"], threads)));
+            runs.Add(Select<ScalarGraphBenchmarks>(config, _ => true));
+        }
+        var summaries = BenchmarkRunner.Run(runs.Where(r => r.BenchmarksCases.Length > 0).ToArray());
         PrintTable(summaries, size, threads);
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
