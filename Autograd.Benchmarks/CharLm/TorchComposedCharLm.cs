@@ -11,8 +11,8 @@ namespace Autograd.Benchmarks.CharLm;
 /// comparison of autodiff engines), then <c>hs @ W_v + b_v</c>, cross-entropy (mean over B·T) and
 /// plain SGD. Cell math follows ours (shared/docs/seed.md §4): GRU applies the reset gate before the
 /// hidden matmul. Like ours, the input projection x·W_x + b of all time steps is one matmul before
-/// the loop; inside it, the gates of h are fused into one matmul per step (as in PyTorch's
-/// benchmarks/fastrnns/custom_lstms.py).
+/// the loop, split into steps with <c>unbind</c>; inside the loop, the gates of h are fused into one matmul
+/// per step (as in PyTorch's benchmarks/fastrnns/custom_lstms.py).
 /// </summary>
 public sealed class TorchComposedCharLm : ICharLmStep
 {
@@ -61,9 +61,12 @@ public sealed class TorchComposedCharLm : ICharLmStep
         var c = _cell == CellKind.Lstm ? torch.zeros(b, hSize) : null;
         var outputs = new TTensor[t];
         var projected = (_input.reshape(b * t, _shape.V).mm(_wx) + _b).reshape(b, t, -1);  // (B, T, G·H)
+        // unbind, not select per step: select's backward materialises a zero (B, T, G·H) gradient for every
+        // step (quadratic in T: 40 s per L-size LSTM step), unbind's stacks the step gradients once.
+        var xs = projected.unbind(1);
         for (int step = 0; step < t; step++)
         {
-            var x = projected.select(1, step);                               // (B, G·H)
+            var x = xs[step];                                                 // (B, G·H)
             switch (_cell)
             {
                 case CellKind.Rnn:
