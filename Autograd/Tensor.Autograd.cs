@@ -97,8 +97,13 @@ public sealed partial class Tensor<T>
             var inputs = node.Inputs;
             node.Backward(t, g.AsSpan(0, t.Length));
             if (Anomaly.Enabled) CheckGradients(node, inputs);
-            if (!retainGraph) node.Release();
             System.Buffers.ArrayPool<T>.Shared.Return(g);
+            if (!retainGraph)
+            {
+                node.Release();
+                // Every reader of t (its consumers' backward, then its own) has run.
+                t.ReturnPooledBuffer();
+            }
         }
     }
 
