@@ -1,0 +1,91 @@
+using System.Numerics;
+
+namespace Autograd.Nn;
+
+/// <summary>
+/// The seed's <c>RNNModel</c>: recurrent layers applied in order, any mix of kinds. Layer i's
+/// input size is layer i-1's <see cref="RecurrentLayer{T}.OutputSize"/>; the last layer's output
+/// size is the model's (e.g. the vocabulary). Parameters are keyed <c>layers.{i}.{name}</c>.
+/// </summary>
+public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly RecurrentLayer<T>[] _layers;
+    private readonly Random _dropoutRandom;
+
+    /// <summary>A stack of layers with no dropout.</summary>
+    /// <exception cref="ArgumentException">No layers.</exception>
+    public RnnModel(params RecurrentLayer<T>[] layers) : this(layers, 0.0) { }
+
+    /// <param name="layers">First to last.</param>
+    /// <param name="dropout">Probability of zeroing each value passed between layers, in training mode only.</param>
+    /// <param name="seed">Seed for the dropout masks.</param>
+    /// <exception cref="ArgumentException">No layers, or a null layer.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropout"/> is outside [0, 1).</exception>
+    public RnnModel(IEnumerable<RecurrentLayer<T>> layers, double dropout, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        _layers = layers.ToArray();
+        if (_layers.Length == 0) throw new ArgumentException("RnnModel: needs at least one layer.", nameof(layers));
+        if (_layers.Any(l => l is null)) throw new ArgumentException("RnnModel: a layer is null.", nameof(layers));
+        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "RnnModel: dropout must be in [0, 1).");
+        Dropout = dropout;
+        _dropoutRandom = new Random(seed);
+    }
+
+    /// <summary>The layers, first to last.</summary>
+    public IReadOnlyList<RecurrentLayer<T>> Layers => _layers;
+
+    /// <summary>Dropout probability between layers (training mode only).</summary>
+    public double Dropout { get; }
+
+    /// <summary>Runs every layer. Input (batch, time, features) → (batch, time, last layer's output size).</summary>
+    /// <exception cref="ArgumentException">The input is not rank 3 or its feature size does not match the first layer.</exception>
+    public Tensor<T> Forward(Tensor<T> input)
+    {
+        var x = _layers[0].Forward(input);
+        for (int i = 1; i < _layers.Length; i++) x = _layers[i].Forward(Drop(x));
+        return x;
+    }
+
+    /// <summary>As <see cref="Forward(Tensor{T})"/> on one-hot input given as (batch, time) class ids, row-major.</summary>
+    /// <exception cref="ArgumentException">Wrong id count or sizes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id outside [0, vocabSize).</exception>
+    public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize)
+    {
+        var x = _layers[0].ForwardOneHot(ids, batch, time, vocabSize);
+        for (int i = 1; i < _layers.Length; i++) x = _layers[i].Forward(Drop(x));
+        return x;
+    }
+
+    /// <summary>Sets every layer's carried state to zeros.</summary>
+    public void ResetState()
+    {
+        foreach (var l in _layers) l.ResetState();
+    }
+
+    /// <summary>Builds every layer for <paramref name="inputSize"/> features at the first layer.</summary>
+    public void Build(int inputSize)
+    {
+        foreach (var l in _layers)
+        {
+            l.Build(inputSize);
+            inputSize = l.OutputSize;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override IEnumerable<(string Name, Module<T> Child)> Children()
+    {
+        for (int i = 0; i < _layers.Length; i++) yield return ($"layers.{i}", _layers[i]);
+    }
+
+    private Tensor<T> Drop(Tensor<T> x)
+    {
+        if (!Training || Dropout == 0) return x;
+        // Inverted dropout: kept values are scaled by 1/(1-p) so evaluation needs no rescaling.
+        var mask = new T[x.Length];
+        T keep = T.One / T.CreateChecked(1 - Dropout);
+        for (int i = 0; i < mask.Length; i++) mask[i] = _dropoutRandom.NextDouble() >= Dropout ? keep : T.Zero;
+        return x * Tensor.FromArray(mask, x.Shape.ToArray());
+    }
+}

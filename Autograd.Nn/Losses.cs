@@ -1,0 +1,43 @@
+using System.Numerics;
+
+namespace Autograd.Nn;
+
+/// <summary>Loss functions, composed from engine ops (the cross-entropy is the engine's fused primitive).</summary>
+public static class Losses
+{
+    /// <summary>
+    /// Mean softmax cross-entropy. <paramref name="logits"/> (..., classes); <paramref name="targets"/>
+    /// one class index per position, row-major over the leading axes. Numerically stable.
+    /// </summary>
+    /// <exception cref="ArgumentException">The target count differs from the number of positions.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, classes).</exception>
+    public static Tensor<T> CrossEntropy<T>(Tensor<T> logits, int[] targets) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        return logits.CrossEntropy(targets);
+    }
+
+    /// <summary>
+    /// The seed's many-to-one loss: only the last time step of <paramref name="logits"/> (batch, time, classes)
+    /// is compared with <paramref name="targets"/> (one per sequence); every other step gets a zero gradient.
+    /// </summary>
+    /// <exception cref="ArgumentException">Logits not rank 3, or not one target per sequence.</exception>
+    public static Tensor<T> CrossEntropyLastStep<T>(Tensor<T> logits, int[] targets) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        if (logits.Rank != 3)
+            throw new ArgumentException($"CrossEntropyLastStep: logits must be (batch, time, classes), got shape ({string.Join(", ", logits.Shape.ToArray())}).", nameof(logits));
+        return logits.Slice(1, logits.Size(1) - 1, 1).CrossEntropy(targets);
+    }
+
+    /// <summary>Mean of (prediction - target)² over all elements; the shapes must be equal.</summary>
+    /// <exception cref="ArgumentException">The shapes differ.</exception>
+    public static Tensor<T> MeanSquaredError<T>(Tensor<T> prediction, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        if (!prediction.Shape.SequenceEqual(target.Shape))
+            throw new ArgumentException($"MeanSquaredError: prediction shape ({string.Join(", ", prediction.Shape.ToArray())}) differs from target shape ({string.Join(", ", target.Shape.ToArray())}).", nameof(target));
+        return (prediction - target).Square().Mean();
+    }
+}

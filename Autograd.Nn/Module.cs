@@ -1,0 +1,86 @@
+using System.Numerics;
+
+namespace Autograd.Nn;
+
+/// <summary>
+/// A trainable component. Subclasses keep parameters in typed fields and expose them by name
+/// only here, for state dicts and checkpoints; children's names are prefixed (<c>layers.0.W_f</c>).
+/// </summary>
+public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>True in training mode (dropout active), false after <see cref="Eval"/>.</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>This module's own parameters, in a stable order (none yet for a layer not built).</summary>
+    protected virtual IEnumerable<(string Name, Tensor<T> Parameter)> LocalParameters() => [];
+
+    /// <summary>Child modules, in a stable order, with the name that prefixes their parameters.</summary>
+    protected virtual IEnumerable<(string Name, Module<T> Child)> Children() => [];
+
+    /// <summary>Every parameter with its state-dict key, depth first, in a stable order.</summary>
+    public IEnumerable<(string Name, Tensor<T> Parameter)> NamedParameters()
+    {
+        foreach (var p in LocalParameters()) yield return p;
+        foreach (var (prefix, child) in Children())
+            foreach (var (name, p) in child.NamedParameters())
+                yield return ($"{prefix}.{name}", p);
+    }
+
+    /// <summary>Every parameter, in the order of <see cref="NamedParameters"/>.</summary>
+    public IEnumerable<Tensor<T>> Parameters() => NamedParameters().Select(p => p.Parameter);
+
+    /// <summary>Clears every parameter's gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters()) p.ZeroGrad();
+    }
+
+    /// <summary>The parameters by key (the tensors themselves, not copies).</summary>
+    public IReadOnlyDictionary<string, Tensor<T>> StateDict()
+    {
+        var d = new Dictionary<string, Tensor<T>>();
+        foreach (var (name, p) in NamedParameters()) d.Add(name, p);
+        return d;
+    }
+
+    /// <summary>
+    /// Copies values into the parameters. Layers not yet built are built from the shapes in
+    /// <paramref name="state"/> first. Nothing is changed unless every key checks out.
+    /// </summary>
+    /// <exception cref="ArgumentException">A key is missing, extra, or has the wrong shape (the message names it).</exception>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor<T>> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        PrepareForLoad(state, "");
+        var own = StateDict();
+        foreach (var (name, p) in own)
+        {
+            if (!state.TryGetValue(name, out var v))
+                throw new ArgumentException($"LoadStateDict: missing key '{name}' (expected shape {Shape(p)}).", nameof(state));
+            if (!v.Shape.SequenceEqual(p.Shape))
+                throw new ArgumentException($"LoadStateDict: key '{name}' has shape {Shape(v)}, expected {Shape(p)}.", nameof(state));
+        }
+        foreach (var key in state.Keys)
+            if (!own.ContainsKey(key))
+                throw new ArgumentException($"LoadStateDict: unexpected key '{key}'.", nameof(state));
+        foreach (var (name, p) in own) p.CopyFrom(state[name].AsSpan());
+    }
+
+    /// <summary>Lets lazily built modules create their parameters from a state dict's shapes.</summary>
+    internal virtual void PrepareForLoad(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+    {
+        foreach (var (name, child) in Children()) child.PrepareForLoad(state, $"{prefix}{name}.");
+    }
+
+    /// <summary>Switches training mode on or off, for this module and its children.</summary>
+    public void Train(bool on = true)
+    {
+        Training = on;
+        foreach (var (_, child) in Children()) child.Train(on);
+    }
+
+    /// <summary>Evaluation mode: same as <c>Train(false)</c>.</summary>
+    public void Eval() => Train(false);
+
+    private static string Shape(Tensor<T> t) => "(" + string.Join(", ", t.Shape.ToArray()) + ")";
+}

@@ -1,0 +1,61 @@
+using System.Numerics;
+using Autograd;
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Autograd.Nn;
+
+/// <summary>Options for <see cref="Adam{T}"/> (PyTorch's defaults).</summary>
+public sealed record AdamOptions(double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8, double WeightDecay = 0);
+
+/// <summary>
+/// Adam (Kingma &amp; Ba), as PyTorch's: g ← ∇ + λp; m ← β₁m + (1-β₁)g; v ← β₂v + (1-β₂)g²;
+/// p ← p - lr · (m / (1-β₁ᵗ)) / (√(v / (1-β₂ᵗ)) + ε).
+/// </summary>
+public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _b1, _b2, _eps, _decay;
+
+    /// <exception cref="ArgumentOutOfRangeException">A β outside [0, 1), a non-positive ε, a negative weight decay, or a bad learning rate.</exception>
+    public Adam(IEnumerable<Tensor<T>> parameters, T learningRate, AdamOptions? options = null)
+        : base(parameters, learningRate, ["m", "v"])
+    {
+        var o = options ?? new AdamOptions();
+        if (!(o.Beta1 >= 0 && o.Beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(options), o.Beta1, "Adam: beta1 must be in [0, 1).");
+        if (!(o.Beta2 >= 0 && o.Beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(options), o.Beta2, "Adam: beta2 must be in [0, 1).");
+        if (!(o.Epsilon > 0 && double.IsFinite(o.Epsilon))) throw new ArgumentOutOfRangeException(nameof(options), o.Epsilon, "Adam: epsilon must be finite and > 0.");
+        if (!(o.WeightDecay >= 0 && double.IsFinite(o.WeightDecay))) throw new ArgumentOutOfRangeException(nameof(options), o.WeightDecay, "Adam: weight decay must be finite and >= 0.");
+        (_b1, _b2, _eps, _decay) = (T.CreateChecked(o.Beta1), T.CreateChecked(o.Beta2), T.CreateChecked(o.Epsilon), T.CreateChecked(o.WeightDecay));
+        Options = o;
+    }
+
+    /// <summary>The options in force.</summary>
+    public AdamOptions Options { get; }
+
+    /// <inheritdoc />
+    protected override void Update(int index, Span<T> p, ReadOnlySpan<T> grad)
+    {
+        using var buffer = new Scratch<T>(p.Length);
+        using var buffer2 = new Scratch<T>(p.Length);
+        var g = buffer.Span;
+        if (_decay != T.Zero) TP.MultiplyAdd(p, _decay, grad, g);
+        else grad.CopyTo(g);
+        var m = Slot("m", index);
+        var v = Slot("v", index);
+        // m = b1*m + (1-b1)*g ; v = b2*v + (1-b2)*g*g
+        TP.Multiply(m, _b1, m);
+        TP.MultiplyAdd(g, T.One - _b1, m, m);
+        var g2 = buffer2.Span;
+        TP.Multiply(g, g, g2);
+        TP.Multiply(v, _b2, v);
+        TP.MultiplyAdd(g2, T.One - _b2, v, v);
+        T t = T.CreateChecked(StepCount);
+        T c1 = T.One - T.Pow(_b1, t);
+        T c2 = T.One - T.Pow(_b2, t);
+        // denominator: sqrt(v / c2) + eps ; step: lr / c1 * m / denominator
+        TP.Multiply(v, T.One / c2, g2);
+        TP.Sqrt(g2, g2);
+        TP.Add(g2, _eps, g2);
+        TP.Divide(m, g2, g);
+        TP.MultiplyAdd(g, -LearningRate / c1, p, p);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Numerics;
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Autograd.Nn;
+
+/// <summary>Raised when a gradient norm is NaN or infinite; no gradient was changed.</summary>
+public sealed class NonFiniteGradientException : ArithmeticException
+{
+    public NonFiniteGradientException(string message) : base(message) { }
+    public NonFiniteGradientException() { }
+    public NonFiniteGradientException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>Gradient clipping, as <c>torch.nn.utils.clip_grad_norm_</c> / <c>clip_grad_value_</c>.</summary>
+public static class GradClip
+{
+    /// <summary>
+    /// Scales all gradients together so their global L2 norm is at most <paramref name="maxNorm"/>
+    /// (factor maxNorm / (norm + 1e-6), only when norm &gt; maxNorm). Parameters without a gradient are skipped.
+    /// </summary>
+    /// <returns>The global norm before clipping.</returns>
+    /// <exception cref="NonFiniteGradientException">The norm is NaN or infinite (gradients are left untouched).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not positive.</exception>
+    public static T ClipNorm<T>(IEnumerable<Tensor<T>> parameters, T maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(maxNorm > T.Zero)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "ClipNorm: maxNorm must be > 0.");
+        var grads = parameters.Select(p => p.Grad).OfType<Tensor<T>>().ToArray();
+        double sum = 0;
+        foreach (var g in grads)
+        {
+            double n = double.CreateChecked(TP.Norm(g.AsSpan()));
+            sum += n * n;
+        }
+        double norm = Math.Sqrt(sum);
+        if (!double.IsFinite(norm))
+            throw new NonFiniteGradientException($"ClipNorm: the gradient norm is {norm}; a NaN or infinite gradient reached the parameters.");
+        if (norm > double.CreateChecked(maxNorm))
+        {
+            T scale = maxNorm / T.CreateChecked(norm + 1e-6);
+            foreach (var g in grads) TP.Multiply(g.Span, scale, g.Span);
+        }
+        return T.CreateChecked(norm);
+    }
+
+    /// <summary>Clamps every gradient element to [-limit, limit] (the seed's ±2 clipping).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not positive.</exception>
+    public static void ClipValue<T>(IEnumerable<Tensor<T>> parameters, T limit) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(limit > T.Zero)) throw new ArgumentOutOfRangeException(nameof(limit), limit, "ClipValue: limit must be > 0.");
+        foreach (var p in parameters)
+        {
+            if (p.Grad is not { } g) continue;
+            TP.Min(g.Span, limit, g.Span);
+            TP.Max(g.Span, -limit, g.Span);
+        }
+    }
+}

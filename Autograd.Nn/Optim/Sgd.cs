@@ -1,0 +1,55 @@
+using System.Numerics;
+using Autograd;
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Autograd.Nn;
+
+/// <summary>Options for <see cref="Sgd{T}"/>.</summary>
+/// <param name="Momentum">μ ≥ 0; 0 is the seed's plain SGD.</param>
+/// <param name="WeightDecay">L2 penalty λ ≥ 0 added to the gradient as λ·p.</param>
+/// <param name="Nesterov">Nesterov momentum (needs μ &gt; 0).</param>
+public sealed record SgdOptions(double Momentum = 0, double WeightDecay = 0, bool Nesterov = false);
+
+/// <summary>
+/// Stochastic gradient descent, as PyTorch's: g ← ∇ + λp; with momentum v ← μv + g (v starts at 0),
+/// and the step is g, v, or g + μv (Nesterov); p ← p - lr·step.
+/// </summary>
+public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _momentum, _decay;
+    private readonly bool _nesterov;
+
+    /// <exception cref="ArgumentOutOfRangeException">A negative or non-finite learning rate, momentum or weight decay.</exception>
+    public Sgd(IEnumerable<Tensor<T>> parameters, T learningRate, SgdOptions? options = null)
+        : base(parameters, learningRate, ["momentum"])
+    {
+        var o = options ?? new SgdOptions();
+        if (!(o.Momentum >= 0 && double.IsFinite(o.Momentum))) throw new ArgumentOutOfRangeException(nameof(options), o.Momentum, "Sgd: momentum must be finite and >= 0.");
+        if (!(o.WeightDecay >= 0 && double.IsFinite(o.WeightDecay))) throw new ArgumentOutOfRangeException(nameof(options), o.WeightDecay, "Sgd: weight decay must be finite and >= 0.");
+        _momentum = T.CreateChecked(o.Momentum);
+        _decay = T.CreateChecked(o.WeightDecay);
+        _nesterov = o.Nesterov;
+        Options = o;
+    }
+
+    /// <summary>The options in force.</summary>
+    public SgdOptions Options { get; }
+
+    /// <inheritdoc />
+    protected override void Update(int index, Span<T> p, ReadOnlySpan<T> grad)
+    {
+        using var buffer = new Scratch<T>(p.Length);
+        var g = buffer.Span;
+        if (_decay != T.Zero) TP.MultiplyAdd(p, _decay, grad, g);
+        else grad.CopyTo(g);
+        if (_momentum != T.Zero)
+        {
+            // v starts at zero, so the first step gives v = g, as PyTorch's buffer clone.
+            var v = Slot("momentum", index);
+            TP.MultiplyAdd(v, _momentum, g, v);
+            if (_nesterov) TP.MultiplyAdd(v, _momentum, g, g);
+            else v.CopyTo(g);
+        }
+        TP.MultiplyAdd(g, -LearningRate, p, p);
+    }
+}
