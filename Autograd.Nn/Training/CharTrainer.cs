@@ -62,6 +62,7 @@ public sealed class CharTrainer
     private long _step;
     private double _best;
     private CharLanguageModel? _evaluationCopy;
+    private readonly IReadOnlyDictionary<string, Tensor<float>>? _resumeCarry;
 
     /// <summary>Prepares a run.</summary>
     /// <param name="model">The model to train (in place).</param>
@@ -102,6 +103,7 @@ public sealed class CharTrainer
             _best = resumeFrom.BestValidationLoss;
             _priorSeconds = resumeFrom.ElapsedSeconds;
             _batcher.Seek(resumeFrom.BatchPosition);
+            _resumeCarry = resumeFrom.CarriedState;
             if (resumeFrom.Options.Optimizer == options.Optimizer && resumeFrom.OptimizerState.Count > 0)
             {
                 _optimizer.LoadStateDict(resumeFrom.OptimizerState);
@@ -150,6 +152,7 @@ public sealed class CharTrainer
         bool cancelled = false;
         _model.Network.Train();
         _model.Network.ResetState();
+        RestoreCarriedState();
 
         while (true)
         {
@@ -213,6 +216,34 @@ public sealed class CharTrainer
         return new TrainingResult(_step, stepsThisRun, _best, last, clock.Elapsed, cancelled, skipped);
     }
 
+    /// <summary>On resume, continue each stream from the state it had when the checkpoint was saved.</summary>
+    private void RestoreCarriedState()
+    {
+        if (_resumeCarry is null || _resumeCarry.Count == 0 || _batcher.AtEpochStart) return;
+        var layers = _model.Network.Layers;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var h = _resumeCarry.GetValueOrDefault($"layers.{i}.h");
+            var c = _resumeCarry.GetValueOrDefault($"layers.{i}.c");
+            // A different batch size means different streams: their old state does not apply.
+            if (h is null || h.Size(0) != _options.BatchSize || (c is not null && c.Size(0) != _options.BatchSize)) continue;
+            layers[i].SetState(h, c);
+        }
+    }
+
+    private Dictionary<string, Tensor<float>> CarriedState()
+    {
+        var state = new Dictionary<string, Tensor<float>>(StringComparer.Ordinal);
+        if (_batcher.AtEpochStart) return state; // the next batch resets anyway
+        var layers = _model.Network.Layers;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i].StartH is { } h) state[$"layers.{i}.h"] = h;
+            if (layers[i].StartC is { } c) state[$"layers.{i}.c"] = c;
+        }
+        return state;
+    }
+
     private EvaluationResult EvaluateOnly(CancellationToken cancellationToken)
     {
         _evaluationCopy ??= _model.Clone();
@@ -253,6 +284,7 @@ public sealed class CharTrainer
         ElapsedSeconds = _priorSeconds + elapsed.TotalSeconds,
         Options = _options,
         OptimizerState = _optimizer.StateDict(),
+        CarriedState = CarriedState(),
     };
 
     /// <summary>The larger of the step fraction and the time fraction of this run's budget.</summary>

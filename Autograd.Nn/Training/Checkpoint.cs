@@ -24,6 +24,12 @@ public sealed record TrainingState
 
     /// <summary>The optimizer's state (e.g. Adam's moments), keyed as its <c>StateDict</c> keys them.</summary>
     public IReadOnlyDictionary<string, Tensor<float>> OptimizerState { get; init; } = new Dictionary<string, Tensor<float>>();
+
+    /// <summary>
+    /// The recurrent state carried into the next batch, per layer: <c>layers.{i}.h</c> and, for
+    /// LSTM, <c>layers.{i}.c</c>, each (batch, H). Empty when the next batch starts fresh.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor<float>> CarriedState { get; init; } = new Dictionary<string, Tensor<float>>();
 }
 
 /// <summary>A model and, if it was saved during training, the state to resume from.</summary>
@@ -46,6 +52,9 @@ public static class Checkpoint
 
     /// <summary>Prefix of optimizer-state tensor names.</summary>
     public const string OptimizerPrefix = "optim.";
+
+    /// <summary>Prefix of carried-state tensor names.</summary>
+    public const string CarryPrefix = "carry.";
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -95,6 +104,8 @@ public static class Checkpoint
                     : key;
                 writer.Add(OptimizerPrefix + fileKey, tensor);
             }
+            foreach (var (key, tensor) in state.CarriedState.OrderBy(p => p.Key, StringComparer.Ordinal))
+                writer.Add(CarryPrefix + key, tensor);
         }
         writer.Save(path);
     }
@@ -140,7 +151,7 @@ public static class Checkpoint
 
         // Bound what building the model allocates by what the file actually holds.
         long needed = config.ParameterCount(vocabulary.Count);
-        long held = file.Names.Where(n => !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+        long held = file.Names.Where(n => !IsTrainingTensor(n))
                               .Sum(n => (long)file.GetInfo(n).ElementCount);
         if (needed != held)
             throw meta.Bad($"the configuration ({CharModelConfig.Name(cell)}, hidden {config.HiddenSize}, {config.Layers} layer(s), {vocabulary.Count} symbols) has {needed} parameters but the file holds {held} model values");
@@ -161,7 +172,7 @@ public static class Checkpoint
             state.Add(name, tensor);
         }
         foreach (var name in file.Names)
-            if (!expected.Contains(name) && !name.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+            if (!expected.Contains(name) && !IsTrainingTensor(name))
                 throw meta.Bad($"unexpected tensor '{name}'");
         model.Network.LoadStateDict(state);
 
@@ -190,6 +201,21 @@ public static class Checkpoint
                     throw meta.Bad($"optimizer tensor '{name}' has shape [{string.Join(", ", tensor.Shape.ToArray())}], its parameter [{string.Join(", ", parameter.Parameter.Shape.ToArray())}]");
                 optimizerState.Add($"{key[..dot]}.{parameter.Index.ToString(Inv)}", tensor);
             }
+            var carried = new Dictionary<string, Tensor<float>>(StringComparer.Ordinal);
+            var layers = model.Network.Layers;
+            foreach (var name in file.Names.Where(n => n.StartsWith(CarryPrefix, StringComparison.Ordinal)))
+            {
+                string key = name[CarryPrefix.Length..];
+                var parts = key.Split('.');
+                if (parts.Length != 3 || parts[0] != "layers" || !int.TryParse(parts[1], NumberStyles.None, Inv, out int layer)
+                    || layer >= layers.Count || !(parts[2] == "h" || (parts[2] == "c" && layers[layer].Kind == CellKind.Lstm)))
+                    throw meta.Bad($"carried-state tensor '{name}' names no layer state");
+                var tensor = file.GetTensor<float>(name);
+                if (tensor.Rank != 2 || tensor.Size(1) != config.HiddenSize)
+                    throw meta.Bad($"carried-state tensor '{name}' has shape [{string.Join(", ", tensor.Shape.ToArray())}], expected [batch, {config.HiddenSize}]");
+                CheckFinite(tensor, name, meta);
+                carried.Add(key, tensor);
+            }
             var options = new TrainingOptions
             {
                 SequenceLength = meta.Int("train.seq_len", 1, int.MaxValue),
@@ -210,14 +236,18 @@ public static class Checkpoint
                 ElapsedSeconds = meta.Double("train.elapsed_s", 0, double.MaxValue),
                 Options = options,
                 OptimizerState = optimizerState,
+                CarriedState = carried,
             };
         }
-        else if (file.Names.Any(n => n.StartsWith(OptimizerPrefix, StringComparison.Ordinal)))
+        else if (file.Names.Any(IsTrainingTensor))
         {
-            throw meta.Bad("optimizer tensors without training metadata");
+            throw meta.Bad("optimizer or carried-state tensors without training metadata");
         }
         return new CheckpointContents(model, training);
     }
+
+    private static bool IsTrainingTensor(string name)
+        => name.StartsWith(OptimizerPrefix, StringComparison.Ordinal) || name.StartsWith(CarryPrefix, StringComparison.Ordinal);
 
     private static void CheckFinite(Tensor<float> tensor, string name, MetadataReader meta)
     {
