@@ -25,19 +25,49 @@ public static class CliApp
             EvalCommand.Create(),
         };
 
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
-        {
-            string command = parse.CommandResult.Command == root ? "autograd" : $"autograd {parse.CommandResult.Command.Name}";
-            return Fail($"{parse.Errors[0].Message} (see '{command} --help')", ExitCodes.Usage);
-        }
         try
         {
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                string command = parse.CommandResult.Command == root ? "autograd" : $"autograd {parse.CommandResult.Command.Name}";
+                return Fail($"{Describe(parse.Errors[0])} (see '{command} --help')", ExitCodes.Usage);
+            }
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e)
         {
             return Report(e);
+        }
+    }
+
+    /// <summary>A parse error's message, naming its option when the library's text does not.</summary>
+    private static string Describe(ParseError error)
+    {
+        string message = string.Join(' ', error.Message.Split((char[])['\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries))
+            .Replace("'System.Nullable`1[System.Int64]'", "integer").Replace("'System.Nullable`1[System.Double]'", "number")
+            .Replace("'System.Int32'", "integer").Replace("'System.Int64'", "integer").Replace("'System.Double'", "number");
+        var option = error.SymbolResult switch
+        {
+            OptionResult o => o.Option,
+            ArgumentResult { Parent: OptionResult o } => o.Option,
+            _ => null,
+        };
+        return option is not null && !message.Contains(option.Name, StringComparison.Ordinal) ? $"{option.Name}: {message}" : message;
+    }
+
+    /// <summary>The option's value, or false when its text does not even convert (that error is reported separately).</summary>
+    internal static bool TryGetValue<T>(OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
         }
     }
 
@@ -76,8 +106,7 @@ public static class CliApp
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(r =>
         {
-            int v = r.GetValueOrDefault<int>();
-            if (v <= 0) r.AddError($"{name} must be a positive integer, got {v}.");
+            if (TryGetValue(r, out int v) && v <= 0) r.AddError($"{name} must be a positive integer, got {v}.");
         });
         return option;
     }
@@ -88,7 +117,7 @@ public static class CliApp
         var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(r =>
         {
-            double v = r.GetValueOrDefault<double>();
+            if (!TryGetValue(r, out double v)) return;
             bool ok = double.IsFinite(v) && (minInclusive ? v >= min : v > min) && v <= max;
             if (!ok)
             {

@@ -14,7 +14,7 @@ internal static class SampleCommand
         var length = CliApp.PositiveInt("--length", "Characters to generate.", 500);
         var temperature = CliApp.BoundedDouble("--temperature", "Softmax temperature (> 0): lower is more conservative.", 0.8, 0, minInclusive: false);
         var topK = new Option<int>("--top-k") { Description = "Sample only among the K most likely characters (0: all).", DefaultValueFactory = _ => 0, HelpName = "K" };
-        topK.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"--top-k must not be negative, got {r.GetValueOrDefault<int>()}."); });
+        topK.Validators.Add(r => { if (CliApp.TryGetValue(r, out int k) && k < 0) r.AddError($"--top-k must not be negative, got {k}."); });
         var prime = new Option<string>("--prime") { Description = "Text to start from; it is printed, then continued.", DefaultValueFactory = _ => "", HelpName = "TEXT" };
         var seed = new Option<int?>("--seed") { Description = "Random seed: the same checkpoint, options and seed give the same text (default: a random seed).", HelpName = "N" };
         var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely character (deterministic; ignores temperature, top-k, seed)." };

@@ -31,9 +31,9 @@ internal static class TrainCommand
         var seqLen = CliApp.PositiveInt("--seq-len", "Time steps per batch (truncated back-propagation window).", DefaultSeqLen);
         var batch = CliApp.PositiveInt("--batch", "Sequences per batch.", DefaultBatch);
         var steps = new Option<long?>("--steps") { Description = "Stop after N optimizer steps (instead of a time budget).", HelpName = "N" };
-        steps.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is long s && s <= 0) r.AddError($"--steps must be a positive integer, got {s}."); });
+        steps.Validators.Add(r => { if (CliApp.TryGetValue(r, out long? n) && n is long s && s <= 0) r.AddError($"--steps must be a positive integer, got {s}."); });
         var minutes = new Option<double?>("--minutes") { Description = $"Stop after M minutes of training (default {DefaultMinutes} when --steps is not given).", HelpName = "M" };
-        minutes.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double m && !(m > 0 && double.IsFinite(m))) r.AddError($"--minutes must be a positive number, got {m}."); });
+        minutes.Validators.Add(r => { if (CliApp.TryGetValue(r, out double? d) && d is double m && !(m > 0 && double.IsFinite(m))) r.AddError($"--minutes must be a positive number, got {m}."); });
         var lr = CliApp.BoundedDouble("--lr", "Peak learning rate.", DefaultLearningRate, 0, minInclusive: false);
         var optimizer = new Option<string>("--optimizer") { Description = "Update rule.", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong("sgd", "momentum", "adam");
@@ -46,7 +46,7 @@ internal static class TrainCommand
         var evalEvery = CliApp.PositiveInt("--eval-every", "Validate every N steps (and at the end).", 100);
         var evalChars = CliApp.PositiveInt("--eval-chars", "Validation characters used by the periodic checks (the final report uses all).", 50_000);
         var sampleLength = new Option<int>("--sample-length") { Description = "Characters of sample text printed at the end (0: none).", DefaultValueFactory = _ => 400 };
-        sampleLength.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--sample-length must not be negative."); });
+        sampleLength.Validators.Add(r => { if (CliApp.TryGetValue(r, out int n) && n < 0) r.AddError("--sample-length must not be negative."); });
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>/).", HelpName = "DIR" };
         var resume = new Option<string?>("--resume") { Description = "Continue training from a checkpoint written by train (model, optimizer state, step, data position). Model options come from the checkpoint; training options default to its values.", HelpName = "FILE" };
 
@@ -141,6 +141,8 @@ internal static class TrainCommand
             LastCheckpointPath = last,
         };
         var console = AnsiConsole.Console;
+        // Redirected output gets 80 columns by default; wider keeps each report on one line for log readers.
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 160);
         PrintSetup(console, corpus, model, options, train.Length, validation.Length, outDir, resumeState, trainer.OptimizerStateRestored);
 
         using var cancel = new CancellationTokenSource();
