@@ -186,7 +186,7 @@ internal static class TrainCommand
         if (s.SampleLength > 0)
         {
             string sample = Sampler.Sample(bestModel, new SamplingOptions { Length = s.SampleLength, Temperature = 0.8, Seed = options.Seed });
-            console.Write(new Panel(new Text(sample)).Header("sample (temperature 0.8)").Border(BoxBorder.Rounded));
+            console.Write(new Panel(new Text(sample)).Header("sample (temperature 0.8)").Border(BoxBorder.Rounded).Expand());
         }
         return result.Cancelled && result.StepsThisRun == 0 ? ExitCodes.Interrupted : ExitCodes.Success;
     }

@@ -35,8 +35,10 @@ internal static class TrainingView
             {
                 var task = context.AddTask("starting", maxValue: 1000);
                 var refresh = Stopwatch.StartNew();
+                StepReport? latest = null;
                 trainer.StepCompleted += r =>
                 {
+                    latest = r;
                     task.Value = r.Progress * 1000;
                     // Description updates are cheap, but redrawing every step of a fast model is not.
                     if (refresh.ElapsedMilliseconds < 100) return;
@@ -44,6 +46,7 @@ internal static class TrainingView
                     task.Description = Markup.Escape(Describe(r, options));
                 };
                 result = trainer.Run(cancellationToken);
+                if (latest is not null) task.Description = Markup.Escape(Describe(latest, options));
                 task.Value = task.MaxValue;
                 task.StopTask();
             });
