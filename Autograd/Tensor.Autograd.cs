@@ -94,8 +94,28 @@ public sealed partial class Tensor<T>
             if (g is null) continue; // nothing flowed here (e.g. the seed's graph never used it)
             if (node.Released)
                 throw new InvalidOperationException($"Backward: the graph through {node.Name} was already released by an earlier backward pass; pass retainGraph: true to walk it twice.");
+            var inputs = node.Inputs;
             node.Backward(t, g.AsSpan(0, t.Length));
+            if (Anomaly.Enabled) CheckGradients(node, inputs);
             if (!retainGraph) node.Release();
+            System.Buffers.ArrayPool<T>.Shared.Return(g);
+        }
+    }
+
+    private static void CheckGradients(Node<T> node, Tensor<T>[] inputs)
+    {
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            var x = inputs[k];
+            if (!x._requiresGrad) continue;
+            ReadOnlySpan<T> grad = x.Creator is null
+                ? (x.Grad is null ? default : x.Grad.Span)
+                : (x._passGrad is null ? default : x._passGrad.AsSpan(0, x.Length));
+            if (!Anomaly.AllFinite<T>(grad))
+                throw new AnomalyException(
+                    $"Anomaly: the backward of {node.Name} (created at {node.CreationSite ?? "unknown: enable anomaly detection before the forward pass"}) " +
+                    $"produced a NaN or infinite gradient for its input {k} of shape {ShapeUtil.Format(x._shape)}; inputs {string.Join(", ", inputs.Select(i => ShapeUtil.Format(i._shape)))}.")
+                { Op = node.Name, CreationSite = node.CreationSite };
         }
     }
 
@@ -143,7 +163,12 @@ public sealed partial class Tensor<T>
                 Grad ??= new Tensor<T>(_shape);
                 return Grad.Span;
             }
-            _passGrad ??= new T[Length];
+            if (_passGrad is null)
+            {
+                // Pooled: a non-leaf gradient lives only until its node has run.
+                _passGrad = System.Buffers.ArrayPool<T>.Shared.Rent(Math.Max(Length, 1));
+                _passGrad.AsSpan(0, Length).Clear();
+            }
             return _passGrad.AsSpan(0, Length);
         }
     }
@@ -153,6 +178,10 @@ public sealed partial class Tensor<T>
     {
         Creator = node;
         _requiresGrad = true;
+        if (Anomaly.Enabled && !Anomaly.AllFinite<T>(Span))
+            throw new AnomalyException(
+                $"Anomaly: {node.Name} (created at {node.CreationSite}) produced a NaN or infinite value: output shape {ShapeUtil.Format(_shape)}, inputs {string.Join(", ", node.Inputs.Select(i => ShapeUtil.Format(i._shape)))}.")
+            { Op = node.Name, CreationSite = node.CreationSite };
         return this;
     }
 

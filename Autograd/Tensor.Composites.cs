@@ -17,19 +17,19 @@ public sealed partial class Tensor<T>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
     public Tensor<T> Mean(int axis, bool keepDim = false)
     {
-        var sum = Sum(axis, keepDim);
-        return sum * (T.One / T.CreateChecked(_shape[ShapeUtil.NormalizeAxis(axis, Rank, "Mean")]));
+        int ax = ShapeUtil.NormalizeAxis(axis, _shape, "Mean");
+        return Sum(ax, keepDim) * (T.One / T.CreateChecked(_shape[ax]));
     }
 
     /// <summary>Softmax along <paramref name="axis"/>, as exp(LogSoftmax): stable for large logits.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
-    public Tensor<T> Softmax(int axis) => LogSoftmax(axis).Exp();
+    public Tensor<T> Softmax(int axis) => LogSoftmax(ShapeUtil.NormalizeAxis(axis, _shape, "Softmax")).Exp();
 
     /// <summary>Inserts an axis of size 1 at <paramref name="axis"/> (0..Rank; negative counts from the end).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
     public Tensor<T> Unsqueeze(int axis)
     {
-        int ax = ShapeUtil.NormalizeAxis(axis, Rank + 1, "Unsqueeze");
+        int ax = ShapeUtil.NormalizeNewAxis(axis, _shape, "Unsqueeze");
         return Reshape([.. _shape[..ax], 1, .. _shape[ax..]]);
     }
 
@@ -37,7 +37,7 @@ public sealed partial class Tensor<T>
     /// <exception cref="ArgumentException">The axis size is not divisible by <paramref name="chunks"/>.</exception>
     public Tensor<T>[] Chunk(int chunks, int axis)
     {
-        int ax = ShapeUtil.NormalizeAxis(axis, Rank, "Chunk");
+        int ax = ShapeUtil.NormalizeAxis(axis, _shape, "Chunk");
         if (chunks <= 0 || _shape[ax] % chunks != 0)
             throw new ArgumentException($"Chunk: axis {axis} of shape {ShapeUtil.Format(_shape)} does not split into {chunks} equal parts.", nameof(chunks));
         int size = _shape[ax] / chunks;

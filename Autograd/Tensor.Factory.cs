@@ -14,7 +14,7 @@ public static class Tensor
         int n = ShapeUtil.Product(shape);
         if (n != data.Length)
             throw new ArgumentException($"FromArray: {data.Length} values do not fill shape {ShapeUtil.Format(shape)} ({n} elements).", nameof(data));
-        return new Tensor<T>((int[])shape.Clone(), (T[])data.Clone());
+        return new Tensor<T>(shape.AsSpan().ToArray(), data.AsSpan().ToArray());
     }
 
     /// <summary>A rank-0 tensor.</summary>
@@ -73,6 +73,17 @@ public static class Tensor
     /// </summary>
     public static IDisposable NoGrad() => GradMode.Disable();
 
+    /// <summary>
+    /// A scope, on the calling thread only, in which every recorded op's output and every gradient
+    /// computed by backward is checked for NaN and ±∞ (like <c>torch.autograd.detect_anomaly()</c>).
+    /// A non-finite value raises <see cref="AnomalyException"/> naming the op, its creation site and the
+    /// shapes. Slow: for debugging. Dispose to leave; scopes nest.
+    /// </summary>
+    public static IDisposable DetectAnomaly() => Anomaly.Enable();
+
+    /// <summary>Whether anomaly detection is on for this thread.</summary>
+    public static bool IsAnomalyDetectionEnabled => Anomaly.Enabled;
+
     /// <summary>Whether ops on this thread currently record a graph.</summary>
     public static bool IsGradEnabled => GradMode.Enabled;
 
@@ -93,7 +104,7 @@ public static class Tensor
             if (!ShapeUtil.SameShape(t.Shape, tensors[0].Shape))
                 throw new ArgumentException($"Stack: shapes differ: {string.Join(", ", tensors.Select(x => ShapeUtil.Format(x.Shape)))}.", nameof(tensors));
         }
-        int ax = ShapeUtil.NormalizeAxis(axis, tensors[0].Rank + 1, "Stack");
+        int ax = ShapeUtil.NormalizeNewAxis(axis, tensors[0].Shape, "Stack");
         return Tensor<T>.Concat(ax, tensors.Select(t => t.Unsqueeze(ax)).ToArray());
     }
 
@@ -101,7 +112,7 @@ public static class Tensor
     {
         ArgumentNullException.ThrowIfNull(shape);
         ShapeUtil.Product(shape);
-        return (int[])shape.Clone();
+        return shape.AsSpan().ToArray();
     }
 }
 

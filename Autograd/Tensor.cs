@@ -48,7 +48,7 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>The size of <paramref name="axis"/>; negative axes count from the end.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
-    public int Size(int axis) => _shape[ShapeUtil.NormalizeAxis(axis, Rank, "Size")];
+    public int Size(int axis) => _shape[ShapeUtil.NormalizeAxis(axis, _shape, "Size")];
 
     /// <summary>The value of a single-element tensor.</summary>
     /// <exception cref="InvalidOperationException">The tensor has more than one element.</exception>

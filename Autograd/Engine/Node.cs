@@ -8,7 +8,14 @@ namespace Autograd;
 /// </summary>
 internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    protected Node(params Tensor<T>[] inputs) => Inputs = inputs;
+    protected Node(params Tensor<T>[] inputs)
+    {
+        Inputs = inputs;
+        if (Anomaly.Enabled) CreationSite = Anomaly.CaptureSite();
+    }
+
+    /// <summary>Where user code created this op; recorded only in anomaly-detection mode.</summary>
+    internal string? CreationSite { get; }
 
     /// <summary>The tensors this op read; the engine walks them to find the graph.</summary>
     internal Tensor<T>[] Inputs { get; private set; }

@@ -17,6 +17,26 @@ internal static class ShapeUtil
 
     public static string Format(ReadOnlySpan<int> shape) => "(" + string.Join(", ", shape.ToArray()) + ")";
 
+    /// <summary>Maps a possibly negative axis into [0, shape.Length); the error names the op and the shape.</summary>
+    public static int NormalizeAxis(int axis, ReadOnlySpan<int> shape, string op)
+    {
+        int rank = shape.Length;
+        int a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), axis, $"{op}: axis {axis} is out of range for shape {Format(shape)} (rank {rank}).");
+        return a;
+    }
+
+    /// <summary>Like <see cref="NormalizeAxis(int, ReadOnlySpan{int}, string)"/> for an axis to insert: [0, shape.Length].</summary>
+    public static int NormalizeNewAxis(int axis, ReadOnlySpan<int> shape, string op)
+    {
+        int rank = shape.Length + 1;
+        int a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), axis, $"{op}: axis {axis} is out of range for inserting an axis into shape {Format(shape)} (valid {-rank}..{rank - 1}).");
+        return a;
+    }
+
     public static int NormalizeAxis(int axis, int rank, string op)
     {
         int a = axis < 0 ? axis + rank : axis;

@@ -12,7 +12,7 @@ public sealed partial class Tensor<T>
         if (tensors.Length == 0) throw new ArgumentException("Concat: needs at least one tensor.", nameof(tensors));
         foreach (var t in tensors) ArgumentNullException.ThrowIfNull(t, nameof(tensors));
         var first = tensors[0];
-        int ax = ShapeUtil.NormalizeAxis(axis, first.Rank, "Concat");
+        int ax = ShapeUtil.NormalizeAxis(axis, first._shape, "Concat");
         int total = 0;
         foreach (var t in tensors)
         {
@@ -22,7 +22,7 @@ public sealed partial class Tensor<T>
                 throw new ArgumentException($"Concat: shapes {string.Join(", ", tensors.Select(x => ShapeUtil.Format(x._shape)))} differ outside axis {axis}.", nameof(tensors));
             total += t._shape[ax];
         }
-        var outShape = (int[])first._shape.Clone();
+        var outShape = first._shape.AsSpan().ToArray();
         outShape[ax] = total;
         var r = new Tensor<T>(outShape);
         var (outer, _, inner) = ShapeUtil.Split(outShape, ax);
@@ -35,7 +35,7 @@ public sealed partial class Tensor<T>
             for (int o = 0; o < outer; o++) src.Slice(o * run, run).CopyTo(dst.Slice(o * rowOut + offset, run));
             offset += run;
         }
-        return ShouldRecord(tensors) ? r.WithCreator(new ConcatNode((Tensor<T>[])tensors.Clone(), ax)) : r;
+        return ShouldRecord(tensors) ? r.WithCreator(new ConcatNode(tensors.AsSpan().ToArray(), ax)) : r;
     }
 
     private sealed class ConcatNode(Tensor<T>[] inputs, int axis) : Node<T>(inputs)

@@ -37,7 +37,7 @@ public sealed partial class Tensor<T>
             total -= lp[targets[i]];
         }
         var r = new Tensor<T>([], [total / T.CreateChecked(n)]);
-        return record ? r.WithCreator(new CrossEntropyNode(this, (int[])targets.Clone(), logp!)) : r;
+        return record ? r.WithCreator(new CrossEntropyNode(this, targets.AsSpan().ToArray(), logp!)) : r;
     }
 
     private sealed class CrossEntropyNode(Tensor<T> x, int[] targets, T[] logp) : Node<T>(x)

@@ -23,7 +23,7 @@ public sealed partial class Tensor<T>
         var r = new Tensor<T>(outShape);
         var src = Span; var dst = r.Span;
         for (int i = 0; i < indices.Length; i++) src.Slice(indices[i] * row, row).CopyTo(dst.Slice(i * row, row));
-        return ShouldRecord(this) ? r.WithCreator(new IndexSelectNode(this, (int[])indices.Clone(), row)) : r;
+        return ShouldRecord(this) ? r.WithCreator(new IndexSelectNode(this, indices.AsSpan().ToArray(), row)) : r;
     }
 
     private sealed class IndexSelectNode(Tensor<T> x, int[] indices, int row) : Node<T>(x)

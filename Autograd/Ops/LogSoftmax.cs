@@ -11,7 +11,7 @@ public sealed partial class Tensor<T>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
     public Tensor<T> LogSoftmax(int axis)
     {
-        int ax = ShapeUtil.NormalizeAxis(axis, Rank, "LogSoftmax");
+        int ax = ShapeUtil.NormalizeAxis(axis, _shape, "LogSoftmax");
         var r = new Tensor<T>(_shape);
         var (outer, size, inner) = ShapeUtil.Split(_shape, ax);
         if (inner == 1)

@@ -10,7 +10,7 @@ public sealed partial class Tensor<T>
     /// <exception cref="ArgumentException">The axis has size 0.</exception>
     public Tensor<T> Max(int axis, bool keepDim = false)
     {
-        int ax = ShapeUtil.NormalizeAxis(axis, Rank, "Max");
+        int ax = ShapeUtil.NormalizeAxis(axis, _shape, "Max");
         if (_shape[ax] == 0) throw new ArgumentException($"Max: axis {axis} of shape {ShapeUtil.Format(_shape)} is empty.", nameof(axis));
         var r = new Tensor<T>(ReducedShape(_shape, ax, keepDim));
         var (outer, size, inner) = ShapeUtil.Split(_shape, ax);

@@ -4,7 +4,7 @@ namespace Autograd;
 
 public sealed partial class Tensor<T>
 {
-    /// <summary>Elementwise xᵖ for a constant exponent p. d/dx = p·xᵖ⁻¹.</summary>
+    /// <summary>Elementwise xᵖ for a constant exponent p. d/dx = p·xᵖ⁻¹ (0 for p = 0, also at x = 0, as PyTorch).</summary>
     public Tensor<T> Pow(T exponent)
     {
         var r = new Tensor<T>(_shape);
@@ -18,6 +18,8 @@ public sealed partial class Tensor<T>
 
         internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
         {
+            // d/dx x⁰ = 0 everywhere; the general rule would give 0 · 0⁻¹ = NaN at x = 0.
+            if (exponent == T.Zero) { _ = Inputs[0].GradTarget; return; } // touch: the gradient exists and is zero
             var x = Inputs[0];
             using var tmp = new Scratch<T>(g.Length);
             var t = tmp.Span;

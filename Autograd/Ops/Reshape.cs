@@ -12,7 +12,7 @@ public sealed partial class Tensor<T>
     public Tensor<T> Reshape(params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        var s = (int[])shape.Clone();
+        var s = shape.AsSpan().ToArray();
         int infer = -1;
         long known = 1;
         for (int i = 0; i < s.Length; i++)

@@ -12,16 +12,17 @@ public sealed partial class Tensor<T>
     /// <exception cref="ArgumentOutOfRangeException">The axis or the range is out of bounds.</exception>
     public Tensor<T> Slice(int axis, int start, int length)
     {
-        int ax = ShapeUtil.NormalizeAxis(axis, Rank, "Slice");
+        int ax = ShapeUtil.NormalizeAxis(axis, _shape, "Slice");
         if (start < 0 || length < 0 || start + length > _shape[ax])
             throw new ArgumentOutOfRangeException(nameof(start), $"Slice: range [{start}, {start + length}) is outside axis {axis} of shape {ShapeUtil.Format(_shape)}.");
-        var outShape = (int[])_shape.Clone();
+        var outShape = _shape.AsSpan().ToArray();
         outShape[ax] = length;
         var r = new Tensor<T>(outShape);
         var (outer, size, inner) = ShapeUtil.Split(_shape, ax);
         int run = length * inner;
         var src = Span; var dst = r.Span;
-        for (int o = 0; o < outer; o++)
+        if (outer == 1) src.Slice(start * inner, run).CopyTo(dst);
+        else for (int o = 0; o < outer; o++)
             src.Slice((o * size + start) * inner, run).CopyTo(dst.Slice(o * run, run));
         return ShouldRecord(this) ? r.WithCreator(new SliceNode(this, ax, start)) : r;
     }

@@ -12,7 +12,7 @@ public sealed partial class Tensor<T>
     /// <paramref name="keepDim"/>. The gradient is broadcast back along that axis.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
-    public Tensor<T> Sum(int axis, bool keepDim = false) => SumCore(ShapeUtil.NormalizeAxis(axis, Rank, "Sum"), keepDim);
+    public Tensor<T> Sum(int axis, bool keepDim = false) => SumCore(ShapeUtil.NormalizeAxis(axis, _shape, "Sum"), keepDim);
 
     private Tensor<T> SumCore(int? axis, bool keepDim)
     {
@@ -39,7 +39,7 @@ public sealed partial class Tensor<T>
 
     internal static int[] ReducedShape(int[] shape, int axis, bool keepDim)
     {
-        if (keepDim) { var k = (int[])shape.Clone(); k[axis] = 1; return k; }
+        if (keepDim) { var k = shape.AsSpan().ToArray(); k[axis] = 1; return k; }
         return [.. shape[..axis], .. shape[(axis + 1)..]];
     }
 

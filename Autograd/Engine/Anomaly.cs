@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Numerics;
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Autograd;
+
+/// <summary>
+/// Raised in anomaly-detection mode (<see cref="Tensor.DetectAnomaly"/>) when an op's output or a
+/// gradient holds NaN or ±∞. The message names the op, the shapes and where the op was created.
+/// </summary>
+public sealed class AnomalyException : ArithmeticException
+{
+    public AnomalyException(string message) : base(message) { }
+    public AnomalyException() { }
+    public AnomalyException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>The op whose output or gradient was non-finite (e.g. "Log").</summary>
+    public string? Op { get; init; }
+
+    /// <summary>The first caller frame outside the engine when the op was recorded ("file:line" or a method name).</summary>
+    public string? CreationSite { get; init; }
+}
+
+/// <summary>Per-thread anomaly detection (like <c>torch.autograd.detect_anomaly</c>).</summary>
+internal static class Anomaly
+{
+    [ThreadStatic] private static int t_depth;
+
+    public static bool Enabled => t_depth > 0;
+
+    public static IDisposable Enable()
+    {
+        t_depth++;
+        return new Scope();
+    }
+
+    private sealed class Scope : IDisposable
+    {
+        private bool _disposed;
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            t_depth--;
+        }
+    }
+
+    /// <summary>The first stack frame outside this assembly: where user code created the op.</summary>
+    public static string CaptureSite()
+    {
+        var own = typeof(Anomaly).Assembly;
+        var trace = new StackTrace(2, fNeedFileInfo: true);
+        foreach (var frame in trace.GetFrames())
+        {
+            var method = frame.GetMethod();
+            if (method?.DeclaringType?.Assembly == own) continue;
+            string name = method is null ? "?" : $"{method.DeclaringType?.FullName}.{method.Name}";
+            return frame.GetFileName() is { } file ? $"{name} at {file}:{frame.GetFileLineNumber()}" : name;
+        }
+        return "unknown";
+    }
+
+    public static bool AllFinite<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // x - x is 0 for finite x and NaN for NaN or ±∞, so one vectorized sum tells.
+        if (values.IsEmpty) return true;
+        T s = T.Zero;
+        const int chunk = 4096;
+        using var tmp = new Scratch<T>(Math.Min(values.Length, chunk));
+        for (int i = 0; i < values.Length; i += chunk)
+        {
+            var v = values.Slice(i, Math.Min(chunk, values.Length - i));
+            TP.Subtract(v, v, tmp.Span[..v.Length]);
+            s += TP.Sum(tmp.Span[..v.Length]);
+        }
+        return T.IsFinite(s) && s == T.Zero;
+    }
+
+    public static string Format(ReadOnlySpan<int> shape) => ShapeUtil.Format(shape);
+}
