@@ -84,9 +84,33 @@ public sealed record CharModelConfig(CellKind Cell = CellKind.Lstm, int HiddenSi
                 _ => new LstmLayer<float>(HiddenSize, output, options),
             };
             layer.Build(i == 0 ? vocabularySize : HiddenSize);
+            if (i == 0) ScaleOneHotInputRows(layer, vocabularySize);
             layers.Add(layer);
         }
         return new RnnModel<float>(layers, Dropout, seed);
+    }
+
+    /// <summary>
+    /// Xavier scaling assumes all F inputs are active; a one-hot input activates one, so each input
+    /// row of layer 0 is a lookup (an embedding) and would give the gates only 1/√F of the intended
+    /// signal. Multiplying those rows by √F restores unit-scale gate inputs; without it Adam needs
+    /// hundreds of steps just to grow them, and loss sits on the unigram plateau meanwhile.
+    /// </summary>
+    private static void ScaleOneHotInputRows(RecurrentLayer<float> layer, int vocabularySize)
+    {
+        float scale = MathF.Sqrt(vocabularySize);
+        foreach (var (name, parameter) in layer.NamedParameters())
+        {
+            // Input-weight names of api.md's table: W_x* for GRU (F, H); the stacked (F+H, H) W_* of
+            // RNN and LSTM, whose first F rows multiply x. Biases (B_*) and the projection (W_v) stay.
+            bool stacked = layer.Kind != CellKind.Gru && name.StartsWith("W_", StringComparison.Ordinal) && name != "W_v";
+            bool gruInput = layer.Kind == CellKind.Gru && name.StartsWith("W_x", StringComparison.Ordinal);
+            if (!stacked && !gruInput) continue;
+            var values = parameter.ToArray();
+            int inputValues = vocabularySize * parameter.Size(1);
+            for (int k = 0; k < inputValues; k++) values[k] *= scale;
+            parameter.CopyFrom(values);
+        }
     }
 
     /// <summary>The command-line spelling of a cell: <c>rnn</c>, <c>gru</c> or <c>lstm</c>.</summary>
