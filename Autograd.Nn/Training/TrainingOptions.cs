@@ -30,7 +30,7 @@ public sealed record TrainingOptions
     public int SequenceLength { get; init; } = 100;
 
     /// <summary>Sequences per batch (independent contiguous streams of the training text).</summary>
-    public int BatchSize { get; init; } = 32;
+    public int BatchSize { get; init; } = 16;
 
     /// <summary>Stop after this many optimizer steps in this run (null: no step limit).</summary>
     public long? MaxSteps { get; init; }
@@ -39,7 +39,7 @@ public sealed record TrainingOptions
     public TimeSpan? TimeBudget { get; init; }
 
     /// <summary>The (peak) learning rate.</summary>
-    public double LearningRate { get; init; } = 2e-3;
+    public double LearningRate { get; init; } = 3e-3;
 
     /// <summary>The update rule.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
@@ -57,10 +57,10 @@ public sealed record TrainingOptions
     public double FinalLearningRateFactor { get; init; } = 0.1;
 
     /// <summary>Evaluate on validation text every this many steps (and at the end).</summary>
-    public int EvaluationInterval { get; init; } = 100;
+    public int EvaluationInterval { get; init; } = 200;
 
     /// <summary>Symbols of validation text used by the periodic evaluations (null: all of it).</summary>
-    public int? EvaluationSymbols { get; init; } = 50_000;
+    public int? EvaluationSymbols { get; init; } = 30_000;
 
     /// <summary>Seeds weight initialization and dropout.</summary>
     public int Seed { get; init; }

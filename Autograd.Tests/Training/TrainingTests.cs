@@ -184,6 +184,39 @@ public class CheckpointTests
         }
     }
 
+    [TestCase(CellKind.Rnn)]
+    [TestCase(CellKind.Gru)]
+    [TestCase(CellKind.Lstm)]
+    public void OneHotInputRowsAreScaledBySqrtOfVocabulary(CellKind cell)
+    {
+        const int v = 9, h = 5, seed = 11;
+        var net = new CharModelConfig(cell, h, 1).Build(v, seed);
+        var options = new RecurrentOptions { Carry = CarryMode.PerSequence, Init = InitScheme.XavierOrthogonal, Seed = seed, ForgetGateBias = cell == CellKind.Lstm ? 1.0 : null };
+        RecurrentLayer<float> plain = cell switch
+        {
+            CellKind.Rnn => new RnnLayer<float>(h, v, options),
+            CellKind.Gru => new GruLayer<float>(h, v, options),
+            _ => new LstmLayer<float>(h, v, options),
+        };
+        plain.Build(v);
+        var built = net.StateDict();
+        int scaled = 0;
+        foreach (var (name, p) in plain.NamedParameters())
+        {
+            var expected = p.ToArray();
+            var actual = built["layers.0." + name].ToArray();
+            bool input = name.StartsWith("W_", StringComparison.Ordinal) && name != "W_v" && (cell != CellKind.Gru || name.StartsWith("W_x", StringComparison.Ordinal));
+            for (int k = 0; k < expected.Length; k++)
+            {
+                // Rows 0..v-1 multiply the one-hot input; rows after them (RNN/LSTM) the hidden state.
+                float factor = input && k < v * h ? MathF.Sqrt(v) : 1f;
+                Assert.That(actual[k], Is.EqualTo(expected[k] * factor).Within(1e-6f), $"{name}[{k}]");
+            }
+            if (input) scaled++;
+        }
+        Assert.That(scaled, Is.EqualTo(cell switch { CellKind.Rnn => 1, CellKind.Gru => 3, _ => 4 }));
+    }
+
     /// <summary>Writes a checkpoint, lets <paramref name="edit"/> change a copy of its parts, and rewrites it.</summary>
     private string Tampered(Action<Dictionary<string, Tensor<float>>, Dictionary<string, string>> edit)
     {
