@@ -97,8 +97,13 @@ public sealed partial class Tensor<T>
             var inputs = node.Inputs;
             node.Backward(t, g.AsSpan(0, t.Length));
             if (Anomaly.Enabled) CheckGradients(node, inputs);
-            if (!retainGraph) node.Release();
-            System.Buffers.ArrayPool<T>.Shared.Return(g);
+            BufferPool<T>.Return(g);
+            if (!retainGraph)
+            {
+                node.Release();
+                // Every reader of t (its consumers' backward, then its own) has run.
+                t.ReturnPooledBuffer();
+            }
         }
     }
 
@@ -166,8 +171,7 @@ public sealed partial class Tensor<T>
             if (_passGrad is null)
             {
                 // Pooled: a non-leaf gradient lives only until its node has run.
-                _passGrad = System.Buffers.ArrayPool<T>.Shared.Rent(Math.Max(Length, 1));
-                _passGrad.AsSpan(0, Length).Clear();
+                _passGrad = BufferPool<T>.Rent(Math.Max(Length, 1));
             }
             return _passGrad.AsSpan(0, Length);
         }

@@ -10,7 +10,7 @@ public sealed partial class Tensor<T>
     {
         ArgumentNullException.ThrowIfNull(other);
         int[] outShape = ShapeUtil.SameShape(_shape, other._shape) ? _shape : ShapeUtil.Broadcast(_shape, other._shape, op);
-        var result = new Tensor<T>(outShape);
+        var result = Uninitialized(outShape);
         Broadcast.Apply<T, TOp>(Span, _shape, other.Span, other._shape, result.Span, outShape);
         return result;
     }

@@ -17,7 +17,10 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     private readonly int[] _shape;
 
     /// <summary>Backing store; only the first <see cref="Length"/> elements belong to this tensor.</summary>
-    internal readonly T[] Data;
+    internal T[] Data { get; private set; }
+
+    /// <summary>True when <see cref="Data"/> was rented from <see cref="BufferPool{T}"/> by this tensor.</summary>
+    private bool _ownsPooledBuffer;
 
     internal Tensor(int[] shape, T[] data)
     {
@@ -29,7 +32,39 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     }
 
     /// <summary>A zero-filled tensor of the given shape.</summary>
-    internal Tensor(int[] shape) : this(shape, new T[ShapeUtil.Product(shape)]) { }
+    internal Tensor(int[] shape) : this(shape, RentOrAllocate(shape, out bool pooled)) => _ownsPooledBuffer = pooled;
+
+    /// <summary>
+    /// A result tensor whose every element the calling kernel will write: its storage is not
+    /// zeroed first (pooled inside a <see cref="PoolScope"/>, uninitialised otherwise).
+    /// </summary>
+    internal static Tensor<T> Uninitialized(int[] shape)
+    {
+        int n = ShapeUtil.Product(shape);
+        bool pooled = PoolScope.Active && n > 0;
+        var data = pooled ? BufferPool<T>.Rent(n, clear: false) : GC.AllocateUninitializedArray<T>(n);
+        return new Tensor<T>(shape, data) { _ownsPooledBuffer = pooled };
+    }
+
+    private static T[] RentOrAllocate(int[] shape, out bool pooled)
+    {
+        int n = ShapeUtil.Product(shape);
+        pooled = PoolScope.Active && n > 0;
+        return pooled ? BufferPool<T>.Rent(n) : new T[n];
+    }
+
+    /// <summary>
+    /// Gives a pooled buffer back once nothing can read it any more (its node has run and the
+    /// graph is released). Afterwards any access fails loudly instead of reading reused memory.
+    /// </summary>
+    internal void ReturnPooledBuffer()
+    {
+        if (!_ownsPooledBuffer) return;
+        _ownsPooledBuffer = false;
+        var data = Data;
+        Data = [];
+        BufferPool<T>.Return(data);
+    }
 
     /// <summary>The size of each axis; empty for a scalar.</summary>
     public ReadOnlySpan<int> Shape => _shape;

@@ -88,9 +88,13 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             throw new ArgumentException($"{Name}.Forward: input must be (batch, time, features) with no empty axis, got shape {Format(input.Shape)}.", nameof(input));
         int b = input.Size(0), t = input.Size(1), f = input.Size(2);
         Build(f);
-        var (w, bias) = InputProjection();
-        var projected = input.Reshape(b * t, f).MatMul(w) + bias;
-        return Unroll(projected, b, t);
+        Tensor<T> hidden;
+        using (PoolScope.Enter())
+        {
+            var (w, bias) = InputProjection();
+            hidden = Unroll(input.Reshape(b * t, f).MatMul(w) + bias, b, t);
+        }
+        return Project(hidden, b, t);
     }
 
     /// <summary>
@@ -107,9 +111,13 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         if (batch <= 0 || time <= 0 || ids.Length != batch * time)
             throw new ArgumentException($"{Name}.ForwardOneHot: {ids.Length} ids for batch {batch} × time {time}.", nameof(ids));
         Build(vocabSize);
-        var (w, bias) = InputProjection();
-        var projected = w.IndexSelect(ids) + bias;
-        return Unroll(projected, batch, time);
+        Tensor<T> hidden;
+        using (PoolScope.Enter())
+        {
+            var (w, bias) = InputProjection();
+            hidden = Unroll(w.IndexSelect(ids) + bias, batch, time);
+        }
+        return Project(hidden, batch, time);
     }
 
     private Tensor<T> Unroll(Tensor<T> projected, int batch, int time)
@@ -125,9 +133,11 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             hs[t] = h;
         }
         StoreState(h, c);
-        var hidden = Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize);
-        return (hidden.MatMul(Wv) + Bv).Reshape(batch, time, OutputSize);
+        return Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize);
     }
+
+    /// <summary>The seed's output projection of every step's hidden state, (B·T, H) → (B, T, O).</summary>
+    private Tensor<T> Project(Tensor<T> hidden, int batch, int time) => (hidden.MatMul(Wv) + Bv).Reshape(batch, time, OutputSize);
 
     private (Tensor<T> H, Tensor<T>? C) InitialState(int batch)
     {
@@ -145,7 +155,9 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
 
     private void StoreState(Tensor<T> h, Tensor<T>? c)
     {
+        // The state outlives this pass, so it must not share the pooled buffers of the graph's tensors.
         using var _ = Tensor.NoGrad();
+        using var unpooled = PoolScope.Suspend();
         switch (Options.Carry)
         {
             case CarryMode.BatchMean:
@@ -153,11 +165,13 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
                 _startC = c?.Detach().Mean(0, keepDim: true);
                 break;
             case CarryMode.PerSequence:
-                _startH = h.Detach();
-                _startC = c?.Detach();
+                _startH = Copy(h);
+                _startC = c is null ? null : Copy(c);
                 break;
         }
     }
+
+    private static Tensor<T> Copy(Tensor<T> t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
 
     /// <summary>Sets the carried state directly, e.g. for a sampler priming a model (detached copies are kept).</summary>
     /// <exception cref="ArgumentException">A state whose last axis is not H, or a cell state on a non-LSTM layer.</exception>

@@ -258,4 +258,31 @@ public class LayerBehaviourTests
         Assert.That(() => layer.ForwardOneHot([0, 1, 7], 1, 3, 3), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("7"));
         Assert.That(layer.Forward(Tensor.Zeros<double>(1, 2, 3)).Shape.ToArray(), Is.EqualTo(new[] { 1, 2, 2 }), "still usable");
     }
+
+    [TestCase(CarryMode.PerSequence)]
+    [TestCase(CarryMode.BatchMean)]
+    public void PooledInternals_NeverLeakIntoOutputsOrCarriedState(CarryMode carry)
+    {
+        // Internal step tensors reuse buffers once backward has released them; whatever the
+        // user can reach (outputs, carried state, gradients) must keep its values.
+        var layer = new LstmLayer<double>(6, 3, new() { Carry = carry, Seed = 2 });
+        var x = Tensor.Randn<double>(new Random(1), 2, 5, 4);
+        var y1 = layer.Forward(x);
+        var y1Values = y1.ToArray();
+        y1.Sum().Backward();
+        var state1 = layer.StartH!;
+        var state1Values = state1.ToArray();
+        var grad1 = layer.Parameters().First().Grad!.ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            layer.ZeroGrad();
+            layer.Forward(Tensor.Randn<double>(new Random(10 + i), 2, 5, 4)).Sum().Backward();
+        }
+        Assert.That(y1.ToArray(), Is.EqualTo(y1Values));
+        Assert.That(state1.ToArray(), Is.EqualTo(state1Values));
+        // The same computation from a fresh layer reproduces the first gradient exactly.
+        var fresh = new LstmLayer<double>(6, 3, new() { Carry = carry, Seed = 2 });
+        fresh.Forward(x).Sum().Backward();
+        Assert.That(fresh.Parameters().First().Grad!.ToArray(), Is.EqualTo(grad1));
+    }
 }

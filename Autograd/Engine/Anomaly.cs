@@ -24,26 +24,11 @@ public sealed class AnomalyException : ArithmeticException
 /// <summary>Per-thread anomaly detection (like <c>torch.autograd.detect_anomaly</c>).</summary>
 internal static class Anomaly
 {
-    [ThreadStatic] private static int t_depth;
+    private enum AnomalyTag { }
 
-    public static bool Enabled => t_depth > 0;
+    public static bool Enabled => ThreadScope<AnomalyTag>.Active;
 
-    public static IDisposable Enable()
-    {
-        t_depth++;
-        return new Scope();
-    }
-
-    private sealed class Scope : IDisposable
-    {
-        private bool _disposed;
-        public void Dispose()
-        {
-            if (_disposed) return;
-            _disposed = true;
-            t_depth--;
-        }
-    }
+    public static IDisposable Enable() => ThreadScope<AnomalyTag>.Enter();
 
     /// <summary>The first stack frame outside this assembly: where user code created the op.</summary>
     public static string CaptureSite()

@@ -41,16 +41,16 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 }
 
-/// <summary>Per-thread switch for graph recording (see <see cref="Tensor.NoGrad"/>).</summary>
-internal static class GradMode
+/// <summary>A per-thread nesting counter behind the engine's scoped switches; one per tag type.</summary>
+internal static class ThreadScope<TTag>
 {
-    [ThreadStatic] private static int t_noGradDepth;
+    [ThreadStatic] private static int t_depth;
 
-    public static bool Enabled => t_noGradDepth == 0;
+    public static bool Active => t_depth > 0;
 
-    public static IDisposable Disable()
+    public static IDisposable Enter()
     {
-        t_noGradDepth++;
+        t_depth++;
         return new Scope();
     }
 
@@ -61,7 +61,17 @@ internal static class GradMode
         {
             if (_disposed) return;
             _disposed = true;
-            t_noGradDepth--;
+            t_depth--;
         }
     }
+}
+
+/// <summary>Per-thread switch for graph recording (see <see cref="Tensor.NoGrad"/>).</summary>
+internal static class GradMode
+{
+    private enum NoGradTag { }
+
+    public static bool Enabled => !ThreadScope<NoGradTag>.Active;
+
+    public static IDisposable Disable() => ThreadScope<NoGradTag>.Enter();
 }

@@ -24,7 +24,7 @@ public sealed partial class Tensor<T>
         }
         var outShape = first._shape.AsSpan().ToArray();
         outShape[ax] = total;
-        var r = new Tensor<T>(outShape);
+        var r = Uninitialized(outShape);
         var (outer, _, inner) = ShapeUtil.Split(outShape, ax);
         var dst = r.Span;
         int rowOut = total * inner, offset = 0;

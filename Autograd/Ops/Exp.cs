@@ -7,7 +7,7 @@ public sealed partial class Tensor<T>
     /// <summary>Elementwise eˣ. d/dx = eˣ (the output itself).</summary>
     public Tensor<T> Exp()
     {
-        var r = new Tensor<T>(_shape);
+        var r = Uninitialized(_shape);
         TP.Exp(Span, r.Span);
         return ShouldRecord(this) ? r.WithCreator(new ExpNode(this)) : r;
     }

@@ -20,7 +20,7 @@ public sealed partial class Tensor<T>
             if ((uint)indices[i] >= (uint)rows)
                 throw new ArgumentOutOfRangeException(nameof(indices), $"IndexSelect: index {indices[i]} at position {i} is outside [0, {rows}) for shape {ShapeUtil.Format(_shape)}.");
         int[] outShape = [indices.Length, .. _shape[1..]];
-        var r = new Tensor<T>(outShape);
+        var r = Uninitialized(outShape);
         var src = Span; var dst = r.Span;
         for (int i = 0; i < indices.Length; i++) src.Slice(indices[i] * row, row).CopyTo(dst.Slice(i * row, row));
         return ShouldRecord(this) ? r.WithCreator(new IndexSelectNode(this, indices.AsSpan().ToArray(), row)) : r;

@@ -7,7 +7,7 @@ public sealed partial class Tensor<T>
     /// <summary>Elementwise natural logarithm (NaN below 0, -∞ at 0, as IEEE). d/dx = 1/x.</summary>
     public Tensor<T> Log()
     {
-        var r = new Tensor<T>(_shape);
+        var r = Uninitialized(_shape);
         TP.Log(Span, r.Span);
         return ShouldRecord(this) ? r.WithCreator(new LogNode(this)) : r;
     }

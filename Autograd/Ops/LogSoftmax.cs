@@ -12,7 +12,7 @@ public sealed partial class Tensor<T>
     public Tensor<T> LogSoftmax(int axis)
     {
         int ax = ShapeUtil.NormalizeAxis(axis, _shape, "LogSoftmax");
-        var r = new Tensor<T>(_shape);
+        var r = Uninitialized(_shape);
         var (outer, size, inner) = ShapeUtil.Split(_shape, ax);
         if (inner == 1)
         {

@@ -15,7 +15,7 @@ public sealed partial class Tensor<T>
     {
         ArgumentNullException.ThrowIfNull(other);
         var s = MatMulShape.Of(_shape, other._shape);
-        var r = new Tensor<T>(s.OutShape);
+        var r = Uninitialized(s.OutShape);
         var a = Span; var b = other.Span; var c = r.Span;
         if (s.Batch == 1 || (s.BatchStrideB == 0))
         {

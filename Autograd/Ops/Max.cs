@@ -12,7 +12,7 @@ public sealed partial class Tensor<T>
     {
         int ax = ShapeUtil.NormalizeAxis(axis, _shape, "Max");
         if (_shape[ax] == 0) throw new ArgumentException($"Max: axis {axis} of shape {ShapeUtil.Format(_shape)} is empty.", nameof(axis));
-        var r = new Tensor<T>(ReducedShape(_shape, ax, keepDim));
+        var r = Uninitialized(ReducedShape(_shape, ax, keepDim));
         var (outer, size, inner) = ShapeUtil.Split(_shape, ax);
         var arg = new int[outer * inner];
         var src = Span; var dst = r.Span;

@@ -7,7 +7,7 @@ public sealed partial class Tensor<T>
     /// <summary>Elementwise <c>-this</c>. d/dx = -1.</summary>
     public Tensor<T> Negate()
     {
-        var r = new Tensor<T>(_shape);
+        var r = Uninitialized(_shape);
         TP.Negate(Span, r.Span);
         return ShouldRecord(this) ? r.WithCreator(new NegateNode(this)) : r;
     }

@@ -7,7 +7,7 @@ public sealed partial class Tensor<T>
     /// <summary>Elementwise xᵖ for a constant exponent p. d/dx = p·xᵖ⁻¹ (0 for p = 0, also at x = 0, as PyTorch).</summary>
     public Tensor<T> Pow(T exponent)
     {
-        var r = new Tensor<T>(_shape);
+        var r = Uninitialized(_shape);
         TP.Pow(Span, exponent, r.Span);
         return ShouldRecord(this) ? r.WithCreator(new PowNode(this, exponent)) : r;
     }

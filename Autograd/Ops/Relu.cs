@@ -7,7 +7,7 @@ public sealed partial class Tensor<T>
     /// <summary>Elementwise max(x, 0). d/dx = 1 where x &gt; 0, else 0 (0 at 0, as PyTorch).</summary>
     public Tensor<T> Relu()
     {
-        var r = new Tensor<T>(_shape);
+        var r = Uninitialized(_shape);
         TP.Max(Span, T.Zero, r.Span);
         return ShouldRecord(this) ? r.WithCreator(new ReluNode(this)) : r;
     }

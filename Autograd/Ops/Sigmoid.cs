@@ -7,7 +7,7 @@ public sealed partial class Tensor<T>
     /// <summary>Elementwise logistic function 1/(1+e⁻ˣ); saturates to 0 or 1 without overflow. d/dx = σ(x)(1-σ(x)).</summary>
     public Tensor<T> Sigmoid()
     {
-        var r = new Tensor<T>(_shape);
+        var r = Uninitialized(_shape);
         TP.Sigmoid(Span, r.Span);
         return ShouldRecord(this) ? r.WithCreator(new SigmoidNode(this)) : r;
     }

@@ -17,7 +17,7 @@ public sealed partial class Tensor<T>
             throw new ArgumentOutOfRangeException(nameof(start), $"Slice: range [{start}, {start + length}) is outside axis {axis} of shape {ShapeUtil.Format(_shape)}.");
         var outShape = _shape.AsSpan().ToArray();
         outShape[ax] = length;
-        var r = new Tensor<T>(outShape);
+        var r = Uninitialized(outShape);
         var (outer, size, inner) = ShapeUtil.Split(_shape, ax);
         int run = length * inner;
         var src = Span; var dst = r.Span;

@@ -7,7 +7,7 @@ public sealed partial class Tensor<T>
     /// <summary>Elementwise hyperbolic tangent. d/dx = 1 - tanh²(x), computed from the output.</summary>
     public Tensor<T> Tanh()
     {
-        var r = new Tensor<T>(_shape);
+        var r = Uninitialized(_shape);
         TP.Tanh(Span, r.Span);
         return ShouldRecord(this) ? r.WithCreator(new TanhNode(this)) : r;
     }

@@ -9,7 +9,7 @@ public sealed partial class Tensor<T>
         if (Rank < 2)
             throw new ArgumentException($"Transpose: needs rank >= 2, got shape {ShapeUtil.Format(_shape)}.");
         int[] outShape = [.. _shape[..^2], _shape[^1], _shape[^2]];
-        var r = new Tensor<T>(outShape);
+        var r = Uninitialized(outShape);
         TransposeInto(Span, r.Span, _shape[^2], _shape[^1], accumulate: false);
         return ShouldRecord(this) ? r.WithCreator(new TransposeNode(this)) : r;
     }
