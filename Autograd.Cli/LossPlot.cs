@@ -39,7 +39,7 @@ internal static class LossPlot
             plot.Title("Character-level language model");
             plot.XLabel("step");
             plot.YLabel("loss (nats/char)");
-            plot.ShowLegend();
+            plot.ShowLegend(ScottPlot.Alignment.UpperRight);
             plot.SavePng(path, 900, 540);
             return null;
         }
