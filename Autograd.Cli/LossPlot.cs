@@ -1,0 +1,52 @@
+using Autograd.Nn.Training;
+
+namespace Autograd.Cli;
+
+/// <summary>Draws the loss curve as a PNG (ScottPlot, rendered by SkiaSharp; works headless).</summary>
+internal static class LossPlot
+{
+    /// <summary>Saves the plot; returns null on success or a one-line reason it could not be drawn.</summary>
+    public static string? TrySave(string path, IReadOnlyList<LossPoint> history)
+    {
+        if (history.Count == 0) return "no steps were taken";
+        try
+        {
+            // Per-step training loss is noisy; plot means over windows of ~1% of the run.
+            int window = Math.Max(1, history.Count / 100);
+            var trainX = new List<double>();
+            var trainY = new List<double>();
+            for (int start = 0; start < history.Count; start += window)
+            {
+                int end = Math.Min(history.Count, start + window);
+                double sum = 0;
+                for (int i = start; i < end; i++) sum += history[i].TrainLoss;
+                trainX.Add(history[end - 1].Step);
+                trainY.Add(sum / (end - start));
+            }
+            var validation = history.Where(p => p.ValidationLoss is not null).ToList();
+
+            var plot = new ScottPlot.Plot();
+            var train = plot.Add.ScatterLine(trainX.ToArray(), trainY.ToArray());
+            train.LegendText = "training (window mean)";
+            train.LineWidth = 1.5f;
+            if (validation.Count > 0)
+            {
+                var val = plot.Add.Scatter(validation.Select(p => (double)p.Step).ToArray(), validation.Select(p => p.ValidationLoss!.Value).ToArray());
+                val.LegendText = "validation";
+                val.LineWidth = 2;
+                val.MarkerSize = 6;
+            }
+            plot.Title("Character-level language model");
+            plot.XLabel("step");
+            plot.YLabel("loss (nats/char)");
+            plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+            plot.SavePng(path, 900, 540);
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A missing native renderer must not cost the user the run: checkpoints and CSV are already written.
+            return e.Message.ReplaceLineEndings(" ");
+        }
+    }
+}

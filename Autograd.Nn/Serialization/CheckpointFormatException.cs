@@ -1,0 +1,18 @@
+namespace Autograd.Nn.Serialization;
+
+/// <summary>
+/// A safetensors file or checkpoint is malformed, truncated, inconsistent, or lacks what the
+/// reader needs. The message is one line that says what is wrong (and, where known, the file).
+/// </summary>
+/// <remarks>
+/// Derives from <see cref="FormatException"/> (<see cref="InvalidDataException"/> is sealed),
+/// so callers that handle malformed input generally can catch that instead.
+/// </remarks>
+public sealed class CheckpointFormatException : FormatException
+{
+    /// <summary>Creates the exception with a one-line message.</summary>
+    public CheckpointFormatException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a one-line message and the error that caused it.</summary>
+    public CheckpointFormatException(string message, Exception innerException) : base(message, innerException) { }
+}

@@ -1,0 +1,159 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text.Json;
+
+namespace Autograd.Nn.Serialization;
+
+/// <summary>
+/// Builds a file in the Hugging Face safetensors format from tensors and string metadata, and
+/// saves it atomically (written to a temporary file in the same folder, flushed, then renamed).
+/// </summary>
+/// <remarks>
+/// Tensors are stored in the order they were added; <see cref="Tensor{T}"/> of <see cref="float"/>
+/// as F32, <see cref="double"/> as F64, <see cref="Half"/> as F16. The header is padded with
+/// spaces to a multiple of 8 bytes so that the data is aligned, as the reference writer does.
+/// </remarks>
+public sealed class SafeTensorsWriter
+{
+    private readonly List<(string Name, SafeTensorsDType DType, int[] Shape, byte[] Data)> _tensors = [];
+    private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+    /// <summary>Adds a tensor (its values are copied now).</summary>
+    /// <exception cref="ArgumentException">The name is empty, reserved (<c>__metadata__</c>) or already used.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
+    public SafeTensorsWriter Add<T>(string name, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        CheckName(name);
+        var values = tensor.AsSpan();
+        byte[] data;
+        SafeTensorsDType dtype;
+        if (typeof(T) == typeof(float))
+        {
+            dtype = SafeTensorsDType.F32;
+            data = new byte[values.Length * 4];
+            for (int i = 0; i < values.Length; i++)
+                BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(4 * i), float.CreateTruncating(values[i]));
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            dtype = SafeTensorsDType.F64;
+            data = new byte[values.Length * 8];
+            for (int i = 0; i < values.Length; i++)
+                BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(8 * i), double.CreateTruncating(values[i]));
+        }
+        else if (typeof(T) == typeof(Half))
+        {
+            dtype = SafeTensorsDType.F16;
+            data = new byte[values.Length * 2];
+            for (int i = 0; i < values.Length; i++)
+                BinaryPrimitives.WriteHalfLittleEndian(data.AsSpan(2 * i), Half.CreateTruncating(values[i]));
+        }
+        else
+        {
+            throw new NotSupportedException($"SafeTensorsWriter.Add: element type {typeof(T).Name} has no safetensors dtype here (float, double, Half).");
+        }
+        _tensors.Add((name, dtype, tensor.Shape.ToArray(), data));
+        _names.Add(name);
+        return this;
+    }
+
+    /// <summary>Adds or replaces a <c>__metadata__</c> entry.</summary>
+    public SafeTensorsWriter SetMetadata(string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        _metadata[key] = value;
+        return this;
+    }
+
+    /// <summary>Writes the whole file to <paramref name="stream"/>.</summary>
+    public void WriteTo(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        byte[] header = BuildHeader();
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        stream.Write(length);
+        stream.Write(header);
+        foreach (var t in _tensors)
+            stream.Write(t.Data);
+    }
+
+    /// <summary>
+    /// Saves to <paramref name="path"/> atomically: a crash leaves either the old file or the new
+    /// one, never a half-written file. Creates the folder if needed.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
+    public void Save(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string full = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(folder);
+        // Same folder, so the rename stays on one file system and is atomic.
+        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                WriteTo(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
+    private byte[] BuildHeader()
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            if (_metadata.Count > 0)
+            {
+                json.WriteStartObject("__metadata__");
+                foreach (var (key, value) in _metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+                    json.WriteString(key, value);
+                json.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var t in _tensors)
+            {
+                json.WriteStartObject(t.Name);
+                json.WriteString("dtype", t.DType.ToString());
+                json.WriteStartArray("shape");
+                foreach (int d in t.Shape) json.WriteNumberValue(d);
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(offset);
+                json.WriteNumberValue(offset + t.Data.Length);
+                json.WriteEndArray();
+                json.WriteEndObject();
+                offset += t.Data.Length;
+            }
+            json.WriteEndObject();
+        }
+        int padding = (int)((8 - buffer.Length % 8) % 8);
+        for (int i = 0; i < padding; i++) buffer.WriteByte((byte)' ');
+        return buffer.ToArray();
+    }
+
+    private void CheckName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length == 0)
+            throw new ArgumentException("SafeTensorsWriter.Add: a tensor name must not be empty.", nameof(name));
+        if (name == "__metadata__")
+            throw new ArgumentException("SafeTensorsWriter.Add: '__metadata__' is reserved for the metadata map.", nameof(name));
+        if (_names.Contains(name))
+            throw new ArgumentException($"SafeTensorsWriter.Add: a tensor named '{name}' was already added.", nameof(name));
+    }
+}

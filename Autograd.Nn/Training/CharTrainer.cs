@@ -1,0 +1,306 @@
+using System.Diagnostics;
+using Autograd.Nn.Text;
+
+namespace Autograd.Nn.Training;
+
+/// <summary>What one optimizer step did.</summary>
+/// <param name="Step">Steps taken so far, over all runs (this one included).</param>
+/// <param name="Loss">This batch's mean training loss (nats/symbol).</param>
+/// <param name="SmoothedLoss">An exponential moving average of the training loss (for display).</param>
+/// <param name="LearningRate">The learning rate used for this step.</param>
+/// <param name="GradientNorm">The global gradient norm before clipping.</param>
+/// <param name="SymbolsPerSecond">Training throughput of this run so far.</param>
+/// <param name="Elapsed">Time since this run started.</param>
+/// <param name="Progress">Fraction of this run's budget (steps or time) used, in [0, 1].</param>
+public sealed record StepReport(long Step, double Loss, double SmoothedLoss, double LearningRate, double GradientNorm,
+    double SymbolsPerSecond, TimeSpan Elapsed, double Progress);
+
+/// <summary>A validation measurement during training.</summary>
+/// <param name="Step">The step after which it was taken.</param>
+/// <param name="Validation">The loss on (a prefix of) the validation text.</param>
+/// <param name="IsBest">Whether it is the best so far (and so was saved as the best checkpoint).</param>
+/// <param name="Elapsed">Time since this run started.</param>
+public sealed record EvaluationReport(long Step, EvaluationResult Validation, bool IsBest, TimeSpan Elapsed);
+
+/// <summary>One row of the loss curve.</summary>
+/// <param name="Step">Steps so far, over all runs.</param>
+/// <param name="ElapsedSeconds">Training time so far, over all runs.</param>
+/// <param name="TrainLoss">The step's training loss (nats/symbol).</param>
+/// <param name="ValidationLoss">The validation loss measured after this step, if one was.</param>
+/// <param name="LearningRate">The learning rate of the step.</param>
+public sealed record LossPoint(long Step, double ElapsedSeconds, double TrainLoss, double? ValidationLoss, double LearningRate);
+
+/// <summary>How a run ended.</summary>
+/// <param name="Step">Steps so far, over all runs.</param>
+/// <param name="StepsThisRun">Steps this run took.</param>
+/// <param name="BestValidationLoss">The best validation loss so far (nats/symbol).</param>
+/// <param name="LastValidation">The validation measurement at the end of the run.</param>
+/// <param name="Elapsed">This run's wall time.</param>
+/// <param name="Cancelled">Whether the run stopped on cancellation rather than its budget.</param>
+/// <param name="SkippedSteps">Batches skipped because their loss or gradient was not finite.</param>
+public sealed record TrainingResult(long Step, long StepsThisRun, double BestValidationLoss, EvaluationResult LastValidation,
+    TimeSpan Elapsed, bool Cancelled, int SkippedSteps);
+
+/// <summary>
+/// Trains a <see cref="CharLanguageModel"/> on text ids: contiguous batches
+/// (<see cref="SequenceBatcher"/>) with the state carried per sequence (truncated BPTT), mean
+/// cross-entropy, backward, optional global-norm clipping, an optimizer step, a learning-rate
+/// schedule; validation at intervals; the best model by validation loss saved as a checkpoint.
+/// </summary>
+public sealed class CharTrainer
+{
+    private const int MaxConsecutiveSkips = 20;
+
+    private readonly CharLanguageModel _model;
+    private readonly int[] _validation;
+    private readonly TrainingOptions _options;
+    private readonly SequenceBatcher _batcher;
+    private readonly IOptimizer<float> _optimizer;
+    private readonly Tensor<float>[] _parameters;
+    private readonly List<LossPoint> _history = [];
+    private readonly double _priorSeconds;
+    private long _step;
+    private double _best;
+    private CharLanguageModel? _evaluationCopy;
+    private readonly IReadOnlyDictionary<string, Tensor<float>>? _resumeCarry;
+
+    /// <summary>Prepares a run.</summary>
+    /// <param name="model">The model to train (in place).</param>
+    /// <param name="trainIds">Training text ids.</param>
+    /// <param name="validationIds">Validation text ids (at least 2).</param>
+    /// <param name="options">Settings; validated here.</param>
+    /// <param name="resumeFrom">State from a checkpoint to continue from: step count, data position,
+    /// best loss and (if the optimizer kind matches) the optimizer's state.</param>
+    /// <exception cref="ArgumentException">Invalid options, too little training text for one batch, too little validation text, or ids outside the vocabulary.</exception>
+    public CharTrainer(CharLanguageModel model, int[] trainIds, int[] validationIds, TrainingOptions options, TrainingState? resumeFrom = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainIds);
+        ArgumentNullException.ThrowIfNull(validationIds);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (validationIds.Length < 2)
+            throw new ArgumentException($"CharTrainer: the validation text has {validationIds.Length} symbol(s); at least 2 are needed.", nameof(validationIds));
+        int v = model.Vocabulary.Count;
+        if (trainIds.Any(id => (uint)id >= (uint)v) || validationIds.Any(id => (uint)id >= (uint)v))
+            throw new ArgumentException($"CharTrainer: ids must be in [0, {v}).", nameof(trainIds));
+        _model = model;
+        _validation = options.EvaluationSymbols is int n && n < validationIds.Length ? validationIds[..n] : validationIds;
+        _options = options;
+        _batcher = new SequenceBatcher(trainIds, options.BatchSize, options.SequenceLength);
+        _parameters = model.Network.Parameters().ToArray();
+        float lr = (float)options.LearningRate;
+        _optimizer = options.Optimizer switch
+        {
+            OptimizerKind.Adam => new Adam<float>(_parameters, lr),
+            OptimizerKind.Momentum => new Sgd<float>(_parameters, lr, new SgdOptions(Momentum: options.Momentum)),
+            _ => new Sgd<float>(_parameters, lr),
+        };
+        _best = double.PositiveInfinity;
+        if (resumeFrom is not null)
+        {
+            _step = resumeFrom.Step;
+            _best = resumeFrom.BestValidationLoss;
+            _priorSeconds = resumeFrom.ElapsedSeconds;
+            _batcher.Seek(resumeFrom.BatchPosition);
+            _resumeCarry = resumeFrom.CarriedState;
+            if (resumeFrom.Options.Optimizer == options.Optimizer && resumeFrom.OptimizerState.Count > 0)
+            {
+                _optimizer.LoadStateDict(resumeFrom.OptimizerState);
+                OptimizerStateRestored = true;
+            }
+        }
+    }
+
+    /// <summary>Where to save the best model by validation loss (with training state); null: not saved.</summary>
+    public string? BestCheckpointPath { get; init; }
+
+    /// <summary>Where to save the model at the end of the run (with training state); null: not saved.</summary>
+    public string? LastCheckpointPath { get; init; }
+
+    /// <summary>Whether the optimizer's state came from the checkpoint resumed from.</summary>
+    public bool OptimizerStateRestored { get; }
+
+    /// <summary>Raised after every optimizer step.</summary>
+    public event Action<StepReport>? StepCompleted;
+
+    /// <summary>Raised after every validation measurement.</summary>
+    public event Action<EvaluationReport>? Evaluated;
+
+    /// <summary>The loss curve of this run so far.</summary>
+    public IReadOnlyList<LossPoint> History => _history;
+
+    /// <summary>
+    /// Trains until the step limit or the time budget is reached, or until cancelled (which ends
+    /// the run normally: it still evaluates and saves). Then evaluates once more and saves the
+    /// last checkpoint.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Training diverged: many consecutive batches had a non-finite loss or gradient.</exception>
+    /// <exception cref="IOException">A checkpoint could not be written.</exception>
+    public TrainingResult Run(CancellationToken cancellationToken = default)
+    {
+        var o = _options;
+        int b = o.BatchSize, t = o.SequenceLength;
+        var inputs = new int[b * t];
+        var targets = new int[b * t];
+        var clock = Stopwatch.StartNew();
+        long stepsThisRun = 0;
+        int skipped = 0, consecutiveSkips = 0;
+        double smoothed = double.NaN;
+        long lastEvaluatedStep = -1;
+        EvaluationResult last = default;
+        bool cancelled = false;
+        _model.Network.Train();
+        _model.Network.ResetState();
+        RestoreCarriedState();
+
+        while (true)
+        {
+            if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
+            double progress = Progress(stepsThisRun, clock.Elapsed);
+            if (progress >= 1) break;
+
+            double lr = LearningRate(progress);
+            _optimizer.LearningRate = (float)lr;
+            if (_batcher.Next(inputs, targets)) _model.Network.ResetState();
+            _optimizer.ZeroGrad();
+            var loss = Losses.CrossEntropy(_model.Forward(inputs, b, t), targets);
+            loss.Backward();
+            double lossValue = loss.Item();
+            double norm = double.NaN;
+            bool finite = double.IsFinite(lossValue);
+            if (finite)
+            {
+                try
+                {
+                    norm = o.ClipNorm > 0 ? GradClip.ClipNorm(_parameters, (float)o.ClipNorm) : double.NaN;
+                }
+                catch (NonFiniteGradientException)
+                {
+                    finite = false;
+                }
+            }
+            if (!finite)
+            {
+                // One bad batch should not poison the weights: drop it and the state it produced.
+                _optimizer.ZeroGrad();
+                _model.Network.ResetState();
+                skipped++;
+                if (++consecutiveSkips >= MaxConsecutiveSkips)
+                    throw new InvalidOperationException($"CharTrainer: training diverged at step {_step} ({consecutiveSkips} consecutive batches with a non-finite loss or gradient); try a lower learning rate or clipping.");
+                continue;
+            }
+            consecutiveSkips = 0;
+            _optimizer.Step();
+            _step++;
+            stepsThisRun++;
+            smoothed = double.IsNaN(smoothed) ? lossValue : 0.95 * smoothed + 0.05 * lossValue;
+            var elapsed = clock.Elapsed;
+            _history.Add(new LossPoint(_step, _priorSeconds + elapsed.TotalSeconds, lossValue, null, lr));
+            StepCompleted?.Invoke(new StepReport(_step, lossValue, smoothed, lr, norm,
+                stepsThisRun * (double)(b * t) / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed, Math.Min(1, Progress(stepsThisRun, elapsed))));
+
+            if (stepsThisRun % o.EvaluationInterval == 0)
+            {
+                last = EvaluateAndSave(clock, cancellationToken);
+                lastEvaluatedStep = _step;
+            }
+        }
+
+        if (lastEvaluatedStep != _step && stepsThisRun > 0)
+            last = EvaluateAndSave(clock, CancellationToken.None);
+        else if (stepsThisRun == 0)
+            last = EvaluateOnly(CancellationToken.None);
+        if (LastCheckpointPath is not null)
+            Checkpoint.Save(LastCheckpointPath, _model, State(clock.Elapsed));
+        return new TrainingResult(_step, stepsThisRun, _best, last, clock.Elapsed, cancelled, skipped);
+    }
+
+    /// <summary>On resume, continue each stream from the state it had when the checkpoint was saved.</summary>
+    private void RestoreCarriedState()
+    {
+        if (_resumeCarry is null || _resumeCarry.Count == 0 || _batcher.AtEpochStart) return;
+        var layers = _model.Network.Layers;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var h = _resumeCarry.GetValueOrDefault($"layers.{i}.h");
+            var c = _resumeCarry.GetValueOrDefault($"layers.{i}.c");
+            // A different batch size means different streams: their old state does not apply.
+            if (h is null || h.Size(0) != _options.BatchSize || (c is not null && c.Size(0) != _options.BatchSize)) continue;
+            layers[i].SetState(h, c);
+        }
+    }
+
+    private Dictionary<string, Tensor<float>> CarriedState()
+    {
+        var state = new Dictionary<string, Tensor<float>>(StringComparer.Ordinal);
+        if (_batcher.AtEpochStart) return state; // the next batch resets anyway
+        var layers = _model.Network.Layers;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i].StartH is { } h) state[$"layers.{i}.h"] = h;
+            if (layers[i].StartC is { } c) state[$"layers.{i}.c"] = c;
+        }
+        return state;
+    }
+
+    private EvaluationResult EvaluateOnly(CancellationToken cancellationToken)
+    {
+        _evaluationCopy ??= _model.Clone();
+        _evaluationCopy.CopyWeightsFrom(_model);
+        return Evaluator.Evaluate(_evaluationCopy, _validation, cancellationToken: cancellationToken);
+    }
+
+    private EvaluationResult EvaluateAndSave(Stopwatch clock, CancellationToken cancellationToken)
+    {
+        EvaluationResult result;
+        try
+        {
+            result = EvaluateOnly(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Cancelled mid-evaluation: measure again without the token so the run still ends with a number.
+            result = EvaluateOnly(CancellationToken.None);
+        }
+        bool best = result.NatsPerSymbol < _best;
+        if (best)
+        {
+            _best = result.NatsPerSymbol;
+            if (BestCheckpointPath is not null)
+                Checkpoint.Save(BestCheckpointPath, _model, State(clock.Elapsed));
+        }
+        if (_history.Count > 0 && _history[^1].Step == _step)
+            _history[^1] = _history[^1] with { ValidationLoss = result.NatsPerSymbol };
+        Evaluated?.Invoke(new EvaluationReport(_step, result, best, clock.Elapsed));
+        return result;
+    }
+
+    private TrainingState State(TimeSpan elapsed) => new()
+    {
+        Step = _step,
+        BatchPosition = _batcher.Position,
+        BestValidationLoss = _best,
+        ElapsedSeconds = _priorSeconds + elapsed.TotalSeconds,
+        Options = _options,
+        OptimizerState = _optimizer.StateDict(),
+        CarriedState = CarriedState(),
+    };
+
+    /// <summary>The larger of the step fraction and the time fraction of this run's budget.</summary>
+    private double Progress(long steps, TimeSpan elapsed)
+    {
+        double p = 0;
+        if (_options.MaxSteps is long max) p = Math.Max(p, steps / (double)max);
+        if (_options.TimeBudget is TimeSpan budget) p = Math.Max(p, elapsed / budget);
+        return p;
+    }
+
+    private double LearningRate(double progress)
+    {
+        double peak = _options.LearningRate;
+        if (_options.Schedule == LearningRateSchedule.Constant) return peak;
+        double floor = peak * _options.FinalLearningRateFactor;
+        return floor + (peak - floor) * 0.5 * (1 + Math.Cos(Math.PI * Math.Clamp(progress, 0, 1)));
+    }
+}

@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Text;
+
+namespace Autograd.Nn.Training;
+
+/// <summary>Writes a run's loss curve as CSV.</summary>
+public static class LossCurve
+{
+    /// <summary>The CSV header line.</summary>
+    public const string Header = "step,elapsed_s,train_loss,val_loss,val_bits,lr";
+
+    /// <summary>
+    /// Writes one row per step: <c>step,elapsed_s,train_loss,val_loss,val_bits,lr</c> (losses in
+    /// nats/symbol, bits for validation too; validation columns empty where none was measured).
+    /// Written to a temporary file and renamed.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void WriteCsv(string path, IEnumerable<LossPoint> points)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(points);
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder(Header).Append('\n');
+        foreach (var p in points)
+        {
+            sb.Append(p.Step.ToString(inv)).Append(',')
+              .Append(p.ElapsedSeconds.ToString("F3", inv)).Append(',')
+              .Append(p.TrainLoss.ToString("G6", inv)).Append(',');
+            if (p.ValidationLoss is double v)
+                sb.Append(v.ToString("G6", inv)).Append(',').Append((v / Math.Log(2)).ToString("G6", inv));
+            else
+                sb.Append(',');
+            sb.Append(',').Append(p.LearningRate.ToString("G6", inv)).Append('\n');
+        }
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temp = full + ".tmp";
+        File.WriteAllText(temp, sb.ToString(), new UTF8Encoding(false));
+        File.Move(temp, full, overwrite: true);
+    }
+}
