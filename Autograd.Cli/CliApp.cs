@@ -23,6 +23,7 @@ public static class CliApp
             TrainCommand.Create(),
             SampleCommand.Create(),
             EvalCommand.Create(),
+            ExportCommand.Create(),
         };
 
         try

@@ -53,6 +53,29 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     /// <summary>Output bias (1, O).</summary>
     protected Tensor<T> Bv { get; private set; } = null!;
 
+    /// <summary>
+    /// The parameters a layer of this kind and these sizes has, by name and shape, in
+    /// <see cref="Module{T}.NamedParameters"/> order (api.md's table): lets a loader check a file
+    /// before building anything.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    public static IReadOnlyList<(string Name, int[] Shape)> Layout(CellKind kind, int inputSize, int hiddenSize, int outputSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputSize);
+        int f = inputSize, h = hiddenSize;
+        (string, int[])[] cell = kind switch
+        {
+            CellKind.Rnn => [("W_f", [f + h, h]), ("B_f", [1, h])],
+            CellKind.Gru => [("W_xr", [f, h]), ("W_xu", [f, h]), ("W_xh", [f, h]), ("W_hr", [h, h]), ("W_hu", [h, h]), ("W_hh", [h, h]),
+                             ("B_r", [1, h]), ("B_u", [1, h]), ("B_h", [1, h])],
+            _ => [("W_f", [f + h, h]), ("W_i", [f + h, h]), ("W_c", [f + h, h]), ("W_o", [f + h, h]),
+                  ("B_f", [1, h]), ("B_i", [1, h]), ("B_c", [1, h]), ("B_o", [1, h])],
+        };
+        return [.. cell, ("W_v", [h, outputSize]), ("B_v", [1, outputSize])];
+    }
+
     /// <summary>Creates the parameters for <paramref name="inputSize"/> features, if not built yet.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is not positive.</exception>
     /// <exception cref="ArgumentException">Already built for a different input size.</exception>

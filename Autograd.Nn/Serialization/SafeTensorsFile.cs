@@ -127,7 +127,7 @@ public sealed class SafeTensorsFile
     public static SafeTensorsFile Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0); // one read into the exact array: no extra buffer
         long length = stream.Length;
         if (length > MaxFileBytes)
             throw new CheckpointFormatException($"{path}: file is {length} bytes, more than the {MaxFileBytes} this reader accepts.");

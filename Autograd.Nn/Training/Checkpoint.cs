@@ -156,25 +156,33 @@ public static class Checkpoint
         if (needed != held)
             throw meta.Bad($"the configuration ({CharModelConfig.Name(cell)}, hidden {config.HiddenSize}, {config.Layers} layer(s), {vocabulary.Count} symbols) has {needed} parameters but the file holds {held} model values");
 
-        var model = new CharLanguageModel(vocabulary, config, seed);
-        var state = new Dictionary<string, Tensor<float>>(StringComparer.Ordinal);
+        // Every name, shape and value is checked against the configuration before anything is
+        // built, so a refused file costs no more than reading it.
         var expected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, parameter) in model.Network.NamedParameters())
+        for (int i = 0; i < config.Layers; i++)
         {
-            expected.Add(name);
-            if (!file.Contains(name))
-                throw meta.Bad($"tensor '{name}' is missing");
-            var info = file.GetInfo(name);
-            if (!info.Shape.AsSpan().SequenceEqual(parameter.Shape))
-                throw meta.Bad($"tensor '{name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", parameter.Shape.ToArray())}]");
-            var tensor = file.GetTensor<float>(name);
-            CheckFinite(tensor, name, meta);
-            state.Add(name, tensor);
+            int input = i == 0 ? vocabulary.Count : config.HiddenSize;
+            int output = i == config.Layers - 1 ? vocabulary.Count : config.HiddenSize;
+            foreach (var (local, shape) in RecurrentLayer<float>.Layout(cell, input, config.HiddenSize, output))
+            {
+                string name = $"layers.{i.ToString(Inv)}.{local}";
+                expected.Add(name);
+                if (!file.Contains(name))
+                    throw meta.Bad($"tensor '{name}' is missing");
+                var info = file.GetInfo(name);
+                if (!info.Shape.AsSpan().SequenceEqual(shape))
+                    throw meta.Bad($"tensor '{name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", shape)}]");
+                if (info.DType != SafeTensorsDType.F32)
+                    throw meta.Bad($"tensor '{name}' has dtype {info.DType}, expected F32");
+                CheckFinite(file, name, meta);
+            }
         }
         foreach (var name in file.Names)
             if (!expected.Contains(name) && !IsTrainingTensor(name))
                 throw meta.Bad($"unexpected tensor '{name}'");
-        model.Network.LoadStateDict(state);
+
+        var model = new CharLanguageModel(vocabulary, config, seed);
+        model.Network.LoadStateDict(expected.ToDictionary(name => name, file.GetTensor<float>, StringComparer.Ordinal));
 
         TrainingState? training = null;
         if (file.Metadata.ContainsKey("train.step"))
@@ -248,6 +256,17 @@ public static class Checkpoint
 
     private static bool IsTrainingTensor(string name)
         => name.StartsWith(OptimizerPrefix, StringComparison.Ordinal) || name.StartsWith(CarryPrefix, StringComparison.Ordinal);
+
+    private static void CheckFinite(SafeTensorsFile file, string name, MetadataReader meta)
+    {
+        var bytes = file.GetBytes(name);
+        for (int i = 0; i + 4 <= bytes.Length; i += 4)
+        {
+            float v = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes[i..]);
+            if (!float.IsFinite(v))
+                throw meta.Bad($"tensor '{name}' holds a non-finite value ({v.ToString(Inv)})");
+        }
+    }
 
     private static void CheckFinite(Tensor<float> tensor, string name, MetadataReader meta)
     {

@@ -31,6 +31,9 @@ public class LayerBehaviourTests
         layer.Forward(Tensor.Zeros<double>(2, 3, F));
         var names = layer.NamedParameters().Select(p => p.Name).ToArray();
         Assert.That(names, Is.EqualTo(ExpectedNames.Single(e => e.Kind == kind).Names));
+        var layout = RecurrentLayer<double>.Layout(kind, F, H, O);
+        Assert.That(layout.Select(l => l.Name), Is.EqualTo(names), "the static layout matches the built layer");
+        Assert.That(layout.Select(l => l.Shape), Is.EqualTo(layer.NamedParameters().Select(p => p.Parameter.Shape.ToArray())));
         foreach (var (name, p) in layer.NamedParameters())
         {
             int[] expected = name switch
