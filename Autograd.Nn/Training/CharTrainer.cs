@@ -173,7 +173,8 @@ public sealed class CharTrainer
             {
                 try
                 {
-                    norm = o.ClipNorm > 0 ? GradClip.ClipNorm(_parameters, (float)o.ClipNorm) : double.NaN;
+                    // Without clipping the norm is still measured: a NaN or infinite gradient must never reach the weights.
+                    norm = GradClip.ClipNorm(_parameters, o.ClipNorm > 0 ? (float)o.ClipNorm : float.PositiveInfinity);
                 }
                 catch (NonFiniteGradientException)
                 {

@@ -61,13 +61,19 @@ public static class Checkpoint
     /// <summary>Writes <paramref name="model"/> (and <paramref name="state"/>, if given) to <paramref name="path"/> atomically.</summary>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
+    /// <exception cref="InvalidOperationException">A weight is NaN or infinite: such a model is never written.</exception>
     public static void Save(string path, CharLanguageModel model, TrainingState? state = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(model);
         var writer = new SafeTensorsWriter();
         foreach (var (name, parameter) in model.Network.NamedParameters())
+        {
+            foreach (float v in parameter.AsSpan())
+                if (!float.IsFinite(v))
+                    throw new InvalidOperationException($"Checkpoint.Save: refusing to write {path}: parameter '{name}' holds a non-finite value ({v.ToString(Inv)}).");
             writer.Add(name, parameter);
+        }
 
         writer.SetMetadata("format", FormatName)
               .SetMetadata("format_version", FormatVersion.ToString(Inv))
