@@ -81,29 +81,45 @@ public sealed partial class Tensor<T>
             throw new InvalidOperationException("Backward: this tensor does not require grad (no input of its graph has RequiresGrad set, or it was computed under NoGrad).");
 
         var order = TopologicalOrder();
-        TP.Add(GradTarget, seed.AsSpan(0, Length), GradTarget);
-
-        // Reverse post-order: every consumer of a tensor runs before the tensor's own node,
-        // so its gradient is complete when it propagates.
-        for (int i = order.Count - 1; i >= 0; i--)
+        int i = order.Count - 1;
+        try
         {
-            var t = order[i];
-            var node = t.Creator!;
-            var g = t._passGrad;
-            t._passGrad = null;
-            if (g is null) continue; // nothing flowed here (e.g. the seed's graph never used it)
-            if (node.Released)
-                throw new InvalidOperationException($"Backward: the graph through {node.Name} was already released by an earlier backward pass; pass retainGraph: true to walk it twice.");
-            var inputs = node.Inputs;
-            node.Backward(t, g.AsSpan(0, t.Length));
-            if (Anomaly.Enabled) CheckGradients(node, inputs);
-            BufferPool<T>.Return(g);
-            if (!retainGraph)
-            {
-                node.Release();
-                // Every reader of t (its consumers' backward, then its own) has run.
-                t.ReturnPooledBuffer();
-            }
+            TP.Add(GradTarget, seed.AsSpan(0, Length), GradTarget);
+            // Reverse post-order: every consumer of a tensor runs before the tensor's own node,
+            // so its gradient is complete when it propagates.
+            for (; i >= 0; i--) RunNode(order[i], retainGraph);
+        }
+        finally
+        {
+            // After a failure (e.g. an anomaly) no partial gradient may linger into a later pass.
+            for (; i >= 0; i--)
+                if (order[i]._passGrad is { } stale)
+                {
+                    order[i]._passGrad = null;
+                    BufferPool<T>.Return(stale);
+                }
+            order.Clear();
+            t_order = order;
+        }
+    }
+
+    private static void RunNode(Tensor<T> t, bool retainGraph)
+    {
+        var node = t.Creator!;
+        var g = t._passGrad;
+        t._passGrad = null;
+        if (g is null) return; // nothing flowed here (e.g. the seed's graph never used it)
+        if (node.Released)
+            throw new InvalidOperationException($"Backward: the graph through {node.Name} was already released by an earlier backward pass; pass retainGraph: true to walk it twice.");
+        var inputs = node.Inputs;
+        node.Backward(t, g.AsSpan(0, t.Length));
+        if (Anomaly.Enabled) CheckGradients(node, inputs);
+        BufferPool<T>.Return(g);
+        if (!retainGraph)
+        {
+            node.Release();
+            // Every reader of t (its consumers' backward, then its own) has run.
+            t.ReturnPooledBuffer();
         }
     }
 
@@ -128,9 +144,12 @@ public sealed partial class Tensor<T>
     private List<Tensor<T>> TopologicalOrder()
     {
         int mark = Interlocked.Increment(ref s_passCounter);
-        var order = new List<Tensor<T>>();
+        // Reused per thread: a 100,000-node graph would otherwise regrow both on every pass.
+        var order = t_order ?? new List<Tensor<T>>();
+        t_order = null;
         if (Creator is null) return order;
-        var stack = new Stack<(Tensor<T> Tensor, int Next)>();
+        var stack = t_stack ?? new Stack<(Tensor<T> Tensor, int Next)>();
+        t_stack = null;
         _visitMark = mark;
         stack.Push((this, 0));
         while (stack.Count > 0)
@@ -152,8 +171,12 @@ public sealed partial class Tensor<T>
             order.Add(t);
         Continue:;
         }
+        t_stack = stack;
         return order;
     }
+
+    [ThreadStatic] private static List<Tensor<T>>? t_order;
+    [ThreadStatic] private static Stack<(Tensor<T> Tensor, int Next)>? t_stack;
 
     /// <summary>
     /// The buffer a backward rule adds this tensor's gradient into: the persistent

@@ -61,4 +61,19 @@ public class AnomalyTests
         x.Tanh().MatMul(x.Transpose()).LogSoftmax(1).Sum().Backward();
         Assert.That(x.Grad!.ToArray().All(double.IsFinite), Is.True);
     }
+
+    [Test]
+    public void FailedBackward_LeavesNoPartialGradientForTheNextPass()
+    {
+        var x = Tensor.FromArray(new[] { 0.0, 4.0 }, 2);
+        x.RequiresGrad = true;
+        var w = Tensor.FromArray(new[] { 1.0, 2.0 }, 2);
+        var p = x * w;                                   // shared by both passes
+        var failing = (p.Pow(0.5) * 3.0).Sum() + p.Sum(); // infinite gradient at x = 0
+        using (Tensor.DetectAnomaly())
+            Assert.Throws<AnomalyException>(() => failing.Backward(retainGraph: true));
+        x.ZeroGrad();
+        p.Sum().Backward();
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 1.0, 2.0 }), "only this pass's gradient reaches x");
+    }
 }
