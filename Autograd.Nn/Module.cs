@@ -56,9 +56,9 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var (name, p) in own)
         {
             if (!state.TryGetValue(name, out var v))
-                throw new ArgumentException($"LoadStateDict: missing key '{name}' (expected shape {Shape(p)}).", nameof(state));
+                throw new ArgumentException($"LoadStateDict: missing key '{name}' (expected shape {ShapeUtil.Format(p.Shape)}).", nameof(state));
             if (!v.Shape.SequenceEqual(p.Shape))
-                throw new ArgumentException($"LoadStateDict: key '{name}' has shape {Shape(v)}, expected {Shape(p)}.", nameof(state));
+                throw new ArgumentException($"LoadStateDict: key '{name}' has shape {ShapeUtil.Format(v.Shape)}, expected {ShapeUtil.Format(p.Shape)}.", nameof(state));
         }
         foreach (var key in state.Keys)
             if (!own.ContainsKey(key))
@@ -81,6 +81,4 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Evaluation mode: same as <c>Train(false)</c>.</summary>
     public void Eval() => Train(false);
-
-    private static string Shape(Tensor<T> t) => "(" + string.Join(", ", t.Shape.ToArray()) + ")";
 }

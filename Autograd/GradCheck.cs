@@ -27,7 +27,7 @@ public static class GradCheck
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Length == 0) throw new ArgumentException("GradCheck: needs at least one input.", nameof(inputs));
         bool any = inputs.Any(t => t.RequiresGrad);
-        var checkedInputs = inputs.Select(t => any ? t.RequiresGrad : true).ToArray();
+        var checkedInputs = inputs.Select(t => !any || t.RequiresGrad).ToArray();
         for (int i = 0; i < inputs.Length; i++)
         {
             if (checkedInputs[i]) inputs[i].RequiresGrad = true;

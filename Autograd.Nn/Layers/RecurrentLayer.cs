@@ -108,7 +108,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank != 3 || input.Length == 0)
-            throw new ArgumentException($"{Name}.Forward: input must be (batch, time, features) with no empty axis, got shape {Format(input.Shape)}.", nameof(input));
+            throw new ArgumentException($"{Name}.Forward: input must be (batch, time, features) with no empty axis, got shape {ShapeUtil.Format(input.Shape)}.", nameof(input));
         int b = input.Size(0), t = input.Size(1), f = input.Size(2);
         Build(f);
         Tensor<T> hidden;
@@ -201,9 +201,9 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     public void SetState(Tensor<T>? h, Tensor<T>? c = null)
     {
         if (h is not null && (h.Rank != 2 || h.Size(1) != HiddenSize))
-            throw new ArgumentException($"{Name}.SetState: hidden state must be (n, {HiddenSize}), got {Format(h.Shape)}.", nameof(h));
+            throw new ArgumentException($"{Name}.SetState: hidden state must be (n, {HiddenSize}), got {ShapeUtil.Format(h.Shape)}.", nameof(h));
         if (c is not null && (Kind != CellKind.Lstm || c.Rank != 2 || c.Size(1) != HiddenSize))
-            throw new ArgumentException($"{Name}.SetState: a cell state (n, {HiddenSize}) is for LSTM layers only, got {Format(c.Shape)}.", nameof(c));
+            throw new ArgumentException($"{Name}.SetState: a cell state (n, {HiddenSize}) is for LSTM layers only, got {ShapeUtil.Format(c.Shape)}.", nameof(c));
         _startH = h?.Detach();
         _startC = c?.Detach();
     }
@@ -260,8 +260,6 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     protected abstract IRecurrentStep<T> CreateStep();
 
     private string Name => GetType().Name[..^2];
-
-    private protected static string Format(ReadOnlySpan<int> shape) => "(" + string.Join(", ", shape.ToArray()) + ")";
 }
 
 /// <summary>One time step of a cell: the projected input x·W_x + b (batch, G·H) and the state in, the state out.</summary>

@@ -110,7 +110,7 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
             if (dot < 0 || !_slots.TryGetValue(key[..dot], out var slot) || !int.TryParse(key[(dot + 1)..], out int i) || (uint)i >= (uint)slot.Length)
                 throw new ArgumentException($"{GetType().Name[..^2]}.LoadStateDict: unknown key '{key}'.", nameof(state));
             if (!value.Shape.SequenceEqual(Parameters[i].Shape))
-                throw new ArgumentException($"{GetType().Name[..^2]}.LoadStateDict: key '{key}' has shape ({string.Join(", ", value.Shape.ToArray())}), its parameter ({string.Join(", ", Parameters[i].Shape.ToArray())}).", nameof(state));
+                throw new ArgumentException($"{GetType().Name[..^2]}.LoadStateDict: key '{key}' has shape {ShapeUtil.Format(value.Shape)}, its parameter {ShapeUtil.Format(Parameters[i].Shape)}.", nameof(state));
             loaded.Add((slot, i, value.ToArray()));
         }
         foreach (var slot in _slots.Values) Array.Clear(slot);

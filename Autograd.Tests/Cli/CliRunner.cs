@@ -21,7 +21,8 @@ internal static class CliRunner
 
     public static string CliDll => Path.Combine(AppContext.BaseDirectory, "Autograd.Cli.dll");
 
-    public static CliResult Run(string workingDirectory, params string[] args)
+    /// <summary>Starts the CLI with stdout and stderr redirected and stdin closed (no prompt can hang it).</summary>
+    public static Process Start(string workingDirectory, params string[] args)
     {
         // The SDK tells child processes which host it runs on; fall back to the one on PATH.
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
@@ -39,9 +40,14 @@ internal static class CliRunner
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["NO_COLOR"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the CLI");
+        process.StandardInput.Close();
+        return process;
+    }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the CLI");
-        process.StandardInput.Close(); // no hang waiting for input
+    public static CliResult Run(string workingDirectory, params string[] args)
+    {
+        using var process = Start(workingDirectory, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(Timeout))

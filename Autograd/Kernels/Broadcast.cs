@@ -82,20 +82,19 @@ internal static class Broadcast
         if (target.Length == 1) { target[0] += TP.Sum(source); return; }
         if (source.Length == 0) return;
 
-        var zero = new int[sourceShape.Length];
-        var (shape, st, _) = Coalesce(sourceShape, ShapeUtil.BroadcastStrides(targetShape, sourceShape), zero);
+        // The source is walked contiguously; only the target's strides matter, so the second operand's are all 0.
+        var (shape, st, none) = Coalesce(sourceShape, ShapeUtil.BroadcastStrides(targetShape, sourceShape), new int[sourceShape.Length]);
         int rank = shape.Length;
         int n = shape[rank - 1];
         int it = st[rank - 1];
         Span<int> idx = stackalloc int[rank];
         int offT = 0, unused = 0;
-        var zeros = new int[rank];
         for (int offS = 0; offS < source.Length; offS += n)
         {
             var s = source.Slice(offS, n);
             if (it != 0) TP.Add(target.Slice(offT, n), s, target.Slice(offT, n));
             else target[offT] += TP.Sum(s);
-            Advance(idx, shape, st, zeros, ref offT, ref unused);
+            Advance(idx, shape, st, none, ref offT, ref unused);
         }
     }
 
