@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using Autograd.Nn.Serialization;
-using Autograd.Nn.Text;
+using Autograd.CharLm;
 
 namespace Autograd.Cli;
 

@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Autograd.Nn.Text;
+using Autograd.CharLm;
 
 namespace Autograd.Cli;
 

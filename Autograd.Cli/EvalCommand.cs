@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Autograd.Nn.Text;
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 
 namespace Autograd.Cli;
 
@@ -16,7 +15,7 @@ internal static class EvalCommand
         command.SetAction(parse =>
         {
             string path = parse.GetValue(checkpoint)!;
-            var model = Autograd.Nn.Training.Checkpoint.Load(path).Model;
+            var model = Autograd.CharLm.Checkpoint.Load(path).Model;
             var corpus = CorpusSource.Load(parse.GetValue(data));
             int[] ids;
             try

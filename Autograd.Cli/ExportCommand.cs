@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Autograd.Nn.Onnx;
+using Autograd.Onnx;
 
 namespace Autograd.Cli;
 
@@ -27,7 +27,7 @@ internal static class ExportCommand
                 "features" => OnnxInputKind.Features,
                 var other => throw new CliError($"--input: '{other}' is not one of ids, features."),
             };
-            var model = Autograd.Nn.Training.Checkpoint.Load(path).Model;
+            var model = Autograd.CharLm.Checkpoint.Load(path).Model;
             var vocab = Enumerable.Range(0, model.Vocabulary.Count).Select(i => model.Vocabulary[i].ToString()).ToArray();
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (dir is not null && !Directory.Exists(dir)) throw new CliError($"--out: folder {dir} does not exist.");
@@ -50,7 +50,7 @@ internal static class ExportCommand
                 if (File.Exists(tmp)) File.Delete(tmp);
             }
             var c = model.Config;
-            Console.WriteLine($"wrote {outPath} ({Autograd.Nn.Training.CharModelConfig.Name(c.Cell)}, hidden {c.HiddenSize}, {c.Layers} layer(s), {vocab.Length} symbols)");
+            Console.WriteLine($"wrote {outPath} ({Autograd.CharLm.CharModelConfig.Name(c.Cell)}, hidden {c.HiddenSize}, {c.Layers} layer(s), {vocab.Length} symbols)");
             return ExitCodes.Success;
         });
         return command;

@@ -1,4 +1,4 @@
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 
 namespace Autograd.Cli;
 

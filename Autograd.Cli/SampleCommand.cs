@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text;
-using Autograd.Nn.Text;
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 
 namespace Autograd.Cli;
 
@@ -23,7 +22,7 @@ internal static class SampleCommand
         command.SetAction(parse =>
         {
             string path = parse.GetValue(checkpoint)!;
-            var model = Autograd.Nn.Training.Checkpoint.Load(path).Model;
+            var model = Autograd.CharLm.Checkpoint.Load(path).Model;
             string primeText = parse.GetValue(prime) ?? "";
             var options = new SamplingOptions
             {

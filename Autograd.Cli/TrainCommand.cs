@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Autograd.Nn;
-using Autograd.Nn.Text;
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 using Spectre.Console;
 
 namespace Autograd.Cli;
@@ -118,7 +117,7 @@ internal static class TrainCommand
         var options = s.Training;
         if (s.ResumePath is not null)
         {
-            var contents = Autograd.Nn.Training.Checkpoint.Load(s.ResumePath);
+            var contents = Autograd.CharLm.Checkpoint.Load(s.ResumePath);
             resumeState = contents.State
                 ?? throw new CliError($"{s.ResumePath}: the checkpoint has no training state to resume from.");
             model = contents.Model;
@@ -176,7 +175,7 @@ internal static class TrainCommand
         string? plotError = LossPlot.TrySave(png, trainer.History);
 
         // The final report uses the whole validation text and the best checkpoint as saved on disk.
-        var bestModel = File.Exists(best) ? Autograd.Nn.Training.Checkpoint.Load(best).Model : model;
+        var bestModel = File.Exists(best) ? Autograd.CharLm.Checkpoint.Load(best).Model : model;
         var final = Evaluator.Evaluate(bestModel, validation);
         var table = new Table().Border(TableBorder.Rounded).AddColumn("result").AddColumn("value");
         table.AddRow("steps", $"{result.Step:N0} ({result.StepsThisRun:N0} this run{(result.Cancelled ? ", interrupted" : "")})");

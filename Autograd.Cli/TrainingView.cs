@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 using Spectre.Console;
 
 namespace Autograd.Cli;

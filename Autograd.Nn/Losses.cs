@@ -26,7 +26,7 @@ public static class Losses
     {
         ArgumentNullException.ThrowIfNull(logits);
         if (logits.Rank != 3)
-            throw new ArgumentException($"CrossEntropyLastStep: logits must be (batch, time, classes), got shape {ShapeUtil.Format(logits.Shape)}.", nameof(logits));
+            throw new ArgumentException($"CrossEntropyLastStep: logits must be (batch, time, classes), got shape {Tensor.FormatShape(logits.Shape)}.", nameof(logits));
         return logits.Slice(1, logits.Size(1) - 1, 1).CrossEntropy(targets);
     }
 
@@ -37,7 +37,7 @@ public static class Losses
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
         if (!prediction.Shape.SequenceEqual(target.Shape))
-            throw new ArgumentException($"MeanSquaredError: prediction shape {ShapeUtil.Format(prediction.Shape)} differs from target shape {ShapeUtil.Format(target.Shape)}.", nameof(target));
+            throw new ArgumentException($"MeanSquaredError: prediction shape {Tensor.FormatShape(prediction.Shape)} differs from target shape {Tensor.FormatShape(target.Shape)}.", nameof(target));
         return (prediction - target).Square().Mean();
     }
 }

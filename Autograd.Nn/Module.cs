@@ -56,9 +56,9 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var (name, p) in own)
         {
             if (!state.TryGetValue(name, out var v))
-                throw new ArgumentException($"LoadStateDict: missing key '{name}' (expected shape {ShapeUtil.Format(p.Shape)}).", nameof(state));
+                throw new ArgumentException($"LoadStateDict: missing key '{name}' (expected shape {Tensor.FormatShape(p.Shape)}).", nameof(state));
             if (!v.Shape.SequenceEqual(p.Shape))
-                throw new ArgumentException($"LoadStateDict: key '{name}' has shape {ShapeUtil.Format(v.Shape)}, expected {ShapeUtil.Format(p.Shape)}.", nameof(state));
+                throw new ArgumentException($"LoadStateDict: key '{name}' has shape {Tensor.FormatShape(v.Shape)}, expected {Tensor.FormatShape(p.Shape)}.", nameof(state));
         }
         foreach (var key in state.Keys)
             if (!own.ContainsKey(key))

@@ -81,6 +81,17 @@ public static class Tensor
     /// </summary>
     public static IDisposable DetectAnomaly() => Anomaly.Enable();
 
+    /// <summary>
+    /// A scope, on the calling thread, whose op results are temporaries of a recorded graph: their storage
+    /// comes from a pool and goes back to it as soon as a backward pass (without <c>retainGraph</c>) has run
+    /// the op that produced them. Library code (layers, losses) opens it around tensors it never hands out;
+    /// a tensor created inside must not be read after the backward pass that consumed it. Scopes nest.
+    /// </summary>
+    public static RecyclingScope Recycling() => new(PoolScope.Enter());
+
+    /// <summary>Formats a shape as messages do: <c>(2, 3)</c>, <c>()</c> for a scalar.</summary>
+    public static string FormatShape(ReadOnlySpan<int> shape) => ShapeUtil.Format(shape);
+
     /// <summary>Whether anomaly detection is on for this thread.</summary>
     public static bool IsAnomalyDetectionEnabled => Anomaly.Enabled;
 
@@ -116,3 +127,14 @@ public static class Tensor
     }
 }
 
+
+/// <summary>The scope returned by <see cref="Tensor.Recycling"/>; dispose it to leave.</summary>
+public readonly struct RecyclingScope : IDisposable
+{
+    private readonly PoolScope.Scope _inner;
+
+    internal RecyclingScope(PoolScope.Scope inner) => _inner = inner;
+
+    /// <summary>Leaves the scope.</summary>
+    public void Dispose() => _inner.Dispose();
+}

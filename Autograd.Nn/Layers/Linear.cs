@@ -34,7 +34,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
             _w.RequiresGrad = _b.RequiresGrad = true;
         }
         else if (_w.Size(0) != f)
-            throw new ArgumentException($"Linear.Forward: built for {_w.Size(0)} input features, got input of shape {ShapeUtil.Format(input.Shape)}.", nameof(input));
+            throw new ArgumentException($"Linear.Forward: built for {_w.Size(0)} input features, got input of shape {Tensor.FormatShape(input.Shape)}.", nameof(input));
         var lead = input.Shape[..^1].ToArray();
         var y = input.Reshape(-1, f).MatMul(_w) + _b!;
         return y.Reshape([.. lead, OutputSize]);

@@ -108,11 +108,11 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank != 3 || input.Length == 0)
-            throw new ArgumentException($"{Name}.Forward: input must be (batch, time, features) with no empty axis, got shape {ShapeUtil.Format(input.Shape)}.", nameof(input));
+            throw new ArgumentException($"{Name}.Forward: input must be (batch, time, features) with no empty axis, got shape {Tensor.FormatShape(input.Shape)}.", nameof(input));
         int b = input.Size(0), t = input.Size(1), f = input.Size(2);
         Build(f);
         Tensor<T> hidden;
-        using (PoolScope.Enter())
+        using (Tensor.Recycling())
         {
             var (w, bias) = InputProjection();
             hidden = Unroll(input.Reshape(b * t, f).MatMul(w) + bias, b, t);
@@ -135,7 +135,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             throw new ArgumentException($"{Name}.ForwardOneHot: {ids.Length} ids for batch {batch} × time {time}.", nameof(ids));
         Build(vocabSize);
         Tensor<T> hidden;
-        using (PoolScope.Enter())
+        using (Tensor.Recycling())
         {
             var (w, bias) = InputProjection();
             hidden = Unroll(w.IndexSelect(ids) + bias, batch, time);
@@ -180,7 +180,6 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     {
         // The state outlives this pass, so it must not share the pooled buffers of the graph's tensors.
         using var _ = Tensor.NoGrad();
-        using var unpooled = PoolScope.Suspend();
         switch (Options.Carry)
         {
             case CarryMode.BatchMean:
@@ -201,9 +200,9 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     public void SetState(Tensor<T>? h, Tensor<T>? c = null)
     {
         if (h is not null && (h.Rank != 2 || h.Size(1) != HiddenSize))
-            throw new ArgumentException($"{Name}.SetState: hidden state must be (n, {HiddenSize}), got {ShapeUtil.Format(h.Shape)}.", nameof(h));
+            throw new ArgumentException($"{Name}.SetState: hidden state must be (n, {HiddenSize}), got {Tensor.FormatShape(h.Shape)}.", nameof(h));
         if (c is not null && (Kind != CellKind.Lstm || c.Rank != 2 || c.Size(1) != HiddenSize))
-            throw new ArgumentException($"{Name}.SetState: a cell state (n, {HiddenSize}) is for LSTM layers only, got {ShapeUtil.Format(c.Shape)}.", nameof(c));
+            throw new ArgumentException($"{Name}.SetState: a cell state (n, {HiddenSize}) is for LSTM layers only, got {Tensor.FormatShape(c.Shape)}.", nameof(c));
         _startH = h?.Detach();
         _startC = c?.Detach();
     }

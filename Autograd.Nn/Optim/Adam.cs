@@ -1,6 +1,5 @@
 using System.Numerics;
 using Autograd;
-using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Autograd.Nn;
 
@@ -32,30 +31,10 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     public AdamOptions Options { get; }
 
     /// <inheritdoc />
-    protected override void Update(int index, Span<T> p, ReadOnlySpan<T> grad)
+    protected override void Update(int index, Tensor<T> parameter, Tensor<T> gradient)
     {
-        using var buffer = new Scratch<T>(p.Length);
-        using var buffer2 = new Scratch<T>(p.Length);
-        var g = buffer.Span;
-        if (_decay != T.Zero) TP.MultiplyAdd(p, _decay, grad, g);
-        else grad.CopyTo(g);
-        var m = Slot("m", index);
-        var v = Slot("v", index);
-        // m = b1*m + (1-b1)*g ; v = b2*v + (1-b2)*g*g
-        TP.Multiply(m, _b1, m);
-        TP.MultiplyAdd(g, T.One - _b1, m, m);
-        var g2 = buffer2.Span;
-        TP.Multiply(g, g, g2);
-        TP.Multiply(v, _b2, v);
-        TP.MultiplyAdd(g2, T.One - _b2, v, v);
         T t = T.CreateChecked(StepCount);
-        T c1 = T.One - T.Pow(_b1, t);
-        T c2 = T.One - T.Pow(_b2, t);
-        // denominator: sqrt(v / c2) + eps ; step: lr / c1 * m / denominator
-        TP.Multiply(v, T.One / c2, g2);
-        TP.Sqrt(g2, g2);
-        TP.Add(g2, _eps, g2);
-        TP.Divide(m, g2, g);
-        TP.MultiplyAdd(g, -LearningRate / c1, p, p);
+        ParameterUpdate.Adam(parameter, gradient, Slot("m", index), Slot("v", index), LearningRate, _b1, _b2, _eps, _decay,
+            T.One - T.Pow(_b1, t), T.One - T.Pow(_b2, t));
     }
 }

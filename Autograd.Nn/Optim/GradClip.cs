@@ -1,5 +1,4 @@
 using System.Numerics;
-using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Autograd.Nn;
 
@@ -27,18 +26,14 @@ public static class GradClip
         if (!(maxNorm > T.Zero)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "ClipNorm: maxNorm must be > 0.");
         var grads = parameters.Select(p => p.Grad).OfType<Tensor<T>>().ToArray();
         double sum = 0;
-        foreach (var g in grads)
-        {
-            double n = double.CreateChecked(TP.Norm(g.AsSpan()));
-            sum += n * n;
-        }
+        foreach (var g in grads) sum += g.SquaredNorm();
         double norm = Math.Sqrt(sum);
         if (!double.IsFinite(norm))
             throw new NonFiniteGradientException($"ClipNorm: the gradient norm is {norm}; a NaN or infinite gradient reached the parameters.");
         if (norm > double.CreateChecked(maxNorm))
         {
             T scale = maxNorm / T.CreateChecked(norm + 1e-6);
-            foreach (var g in grads) TP.Multiply(g.Span, scale, g.Span);
+            foreach (var g in grads) g.MultiplyInPlace(scale);
         }
         return T.CreateChecked(norm);
     }
@@ -52,8 +47,7 @@ public static class GradClip
         foreach (var p in parameters)
         {
             if (p.Grad is not { } g) continue;
-            TP.Min(g.Span, limit, g.Span);
-            TP.Max(g.Span, -limit, g.Span);
+            g.ClampInPlace(-limit, limit);
         }
     }
 }

@@ -25,7 +25,7 @@ public interface IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// <summary>Shared plumbing: the parameter list, per-parameter state slots, their (de)serialisation.</summary>
 public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Dictionary<string, T[]?[]> _slots = new();
+    private readonly Dictionary<string, Tensor<T>?[]> _slots = new();
 
     /// <exception cref="ArgumentException">No parameters, or a null parameter.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The learning rate is negative or not finite.</exception>
@@ -35,7 +35,7 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
         Parameters = parameters.ToArray();
         if (Parameters.Any(p => p is null)) throw new ArgumentException($"{GetType().Name[..^2]}: a parameter is null.", nameof(parameters));
         LearningRate = learningRate;
-        foreach (var s in slotNames) _slots[s] = new T[]?[Parameters.Count];
+        foreach (var s in slotNames) _slots[s] = new Tensor<T>?[Parameters.Count];
     }
 
     /// <summary>The parameters, in the order given.</summary>
@@ -64,18 +64,18 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
         {
             var p = Parameters[i];
             if (p.Grad is null) continue;
-            Update(i, p.Span, p.Grad.AsSpan());
+            Update(i, p, p.Grad);
         }
     }
 
-    /// <summary>Applies the rule to parameter <paramref name="index"/> in place.</summary>
-    protected abstract void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient);
+    /// <summary>Applies the rule to parameter <paramref name="index"/> in place (see <see cref="ParameterUpdate"/>).</summary>
+    protected abstract void Update(int index, Tensor<T> parameter, Tensor<T> gradient);
 
-    /// <summary>A zero-initialised state buffer for a slot and parameter, created on first use.</summary>
-    protected Span<T> Slot(string name, int index)
+    /// <summary>A zero-initialised state buffer of the parameter's shape for a slot, created on first use.</summary>
+    protected Tensor<T> Slot(string name, int index)
     {
         var slot = _slots[name];
-        return slot[index] ??= new T[Parameters[index].Length];
+        return slot[index] ??= Tensor.Zeros<T>(Parameters[index].Shape.ToArray());
     }
 
     /// <inheritdoc />
@@ -93,7 +93,7 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
         };
         foreach (var (name, slot) in _slots)
             for (int i = 0; i < slot.Length; i++)
-                if (slot[i] is { } v) d[$"{name}.{i}"] = Tensor.FromArray(v, Parameters[i].Shape.ToArray());
+                if (slot[i] is { } v) d[$"{name}.{i}"] = Tensor.FromArray(v.ToArray(), Parameters[i].Shape.ToArray());
         return d;
     }
 
@@ -101,7 +101,7 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor<T>> state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var loaded = new List<(T[]?[] Slot, int Index, T[] Values)>();
+        var loaded = new List<(Tensor<T>?[] Slot, int Index, Tensor<T> Values)>();
         long step = 0;
         foreach (var (key, value) in state)
         {
@@ -110,8 +110,8 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
             if (dot < 0 || !_slots.TryGetValue(key[..dot], out var slot) || !int.TryParse(key[(dot + 1)..], out int i) || (uint)i >= (uint)slot.Length)
                 throw new ArgumentException($"{GetType().Name[..^2]}.LoadStateDict: unknown key '{key}'.", nameof(state));
             if (!value.Shape.SequenceEqual(Parameters[i].Shape))
-                throw new ArgumentException($"{GetType().Name[..^2]}.LoadStateDict: key '{key}' has shape {ShapeUtil.Format(value.Shape)}, its parameter {ShapeUtil.Format(Parameters[i].Shape)}.", nameof(state));
-            loaded.Add((slot, i, value.ToArray()));
+                throw new ArgumentException($"{GetType().Name[..^2]}.LoadStateDict: key '{key}' has shape {Tensor.FormatShape(value.Shape)}, its parameter {Tensor.FormatShape(Parameters[i].Shape)}.", nameof(state));
+            loaded.Add((slot, i, Tensor.FromArray(value.ToArray(), value.Shape.ToArray())));
         }
         foreach (var slot in _slots.Values) Array.Clear(slot);
         foreach (var (slot, i, v) in loaded) slot[i] = v;

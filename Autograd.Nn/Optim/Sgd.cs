@@ -1,6 +1,5 @@
 using System.Numerics;
 using Autograd;
-using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Autograd.Nn;
 
@@ -36,20 +35,6 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     public SgdOptions Options { get; }
 
     /// <inheritdoc />
-    protected override void Update(int index, Span<T> p, ReadOnlySpan<T> grad)
-    {
-        using var buffer = new Scratch<T>(p.Length);
-        var g = buffer.Span;
-        if (_decay != T.Zero) TP.MultiplyAdd(p, _decay, grad, g);
-        else grad.CopyTo(g);
-        if (_momentum != T.Zero)
-        {
-            // v starts at zero, so the first step gives v = g, as PyTorch's buffer clone.
-            var v = Slot("momentum", index);
-            TP.MultiplyAdd(v, _momentum, g, v);
-            if (_nesterov) TP.MultiplyAdd(v, _momentum, g, g);
-            else v.CopyTo(g);
-        }
-        TP.MultiplyAdd(g, -LearningRate, p, p);
-    }
+    protected override void Update(int index, Tensor<T> parameter, Tensor<T> gradient)
+        => ParameterUpdate.Sgd(parameter, gradient, _momentum != T.Zero ? Slot("momentum", index) : null, LearningRate, _momentum, _decay, _nesterov);
 }

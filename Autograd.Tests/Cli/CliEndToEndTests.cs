@@ -3,8 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Autograd.Nn;
 using Autograd.Nn.Serialization;
-using Autograd.Nn.Text;
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 
 namespace Autograd.Tests.Cli;
 

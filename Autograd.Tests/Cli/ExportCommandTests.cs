@@ -1,6 +1,5 @@
 using Autograd.Nn;
-using Autograd.Nn.Text;
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Autograd.Tests.Cli;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Autograd.Nn;
-using Autograd.Nn.Onnx;
+using Autograd.Onnx;
 using Google.Protobuf;
 using Onnx;
 

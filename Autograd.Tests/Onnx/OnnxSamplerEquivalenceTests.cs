@@ -1,7 +1,6 @@
 using Autograd.Nn;
-using Autograd.Nn.Onnx;
-using Autograd.Nn.Text;
-using Autograd.Nn.Training;
+using Autograd.Onnx;
+using Autograd.CharLm;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Autograd.Tests.Onnx;

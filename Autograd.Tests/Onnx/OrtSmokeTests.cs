@@ -1,4 +1,4 @@
-using Autograd.Nn.Onnx;
+using Autograd.Onnx;
 using Onnx;
 
 namespace Autograd.Tests.Onnx;

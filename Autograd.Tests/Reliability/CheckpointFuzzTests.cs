@@ -2,8 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Autograd.Nn;
 using Autograd.Nn.Serialization;
-using Autograd.Nn.Text;
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 
 namespace Autograd.Tests.Reliability;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 using Autograd.Tests.Cli;
 
 namespace Autograd.Tests.Reliability;
@@ -26,7 +26,7 @@ public class CrashSafetyTests
             string best = Path.Combine(run, "best.safetensors");
             var rng = new Random(7);
             int killsWithCheckpoint = 0;
-            var vocabulary = Autograd.Nn.Text.Vocabulary.FromText(sb.ToString());
+            var vocabulary = Autograd.CharLm.Vocabulary.FromText(sb.ToString());
             int[] ids = vocabulary.Encode(sb.ToString(), corpus);
             const int Kills = 10;
             for (int k = 0; k < Kills; k++)

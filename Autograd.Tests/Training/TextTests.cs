@@ -1,5 +1,5 @@
 using System.Text;
-using Autograd.Nn.Text;
+using Autograd.CharLm;
 
 namespace Autograd.Tests.Training;
 

@@ -1,7 +1,6 @@
 using Autograd.Nn;
 using Autograd.Nn.Serialization;
-using Autograd.Nn.Text;
-using Autograd.Nn.Training;
+using Autograd.CharLm;
 
 namespace Autograd.Tests.Training;
 

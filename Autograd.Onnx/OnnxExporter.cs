@@ -3,8 +3,9 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Google.Protobuf;
 using global::Onnx;
+using Autograd.Nn;
 
-namespace Autograd.Nn.Onnx;
+namespace Autograd.Onnx;
 
 /// <summary>
 /// Writes an <see cref="RnnModel{T}"/> of float as an ONNX model (opset <see cref="OpsetVersion"/>) built

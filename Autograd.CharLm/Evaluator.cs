@@ -1,4 +1,6 @@
-namespace Autograd.Nn.Training;
+using Autograd.Nn;
+
+namespace Autograd.CharLm;
 
 /// <summary>The mean negative log-likelihood of a text under a model.</summary>
 /// <param name="NatsPerSymbol">Mean cross-entropy in nats per predicted symbol.</param>

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Autograd.Nn.Serialization;
-using Autograd.Nn.Text;
+using Autograd.Nn;
 
-namespace Autograd.Nn.Training;
+namespace Autograd.CharLm;
 
 /// <summary>Where a training run stands, as stored in a checkpoint so that it can be resumed.</summary>
 public sealed record TrainingState

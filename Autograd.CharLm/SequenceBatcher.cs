@@ -1,4 +1,6 @@
-namespace Autograd.Nn.Text;
+using Autograd.Nn;
+
+namespace Autograd.CharLm;
 
 /// <summary>
 /// Contiguous batches for truncated back-propagation through time: the sequence is cut into

@@ -1,4 +1,6 @@
-namespace Autograd.Nn.Training;
+using Autograd.Nn;
+
+namespace Autograd.CharLm;
 
 /// <summary>The update rule used by <see cref="CharTrainer"/>.</summary>
 public enum OptimizerKind

@@ -1,6 +1,7 @@
 using global::Onnx;
+using Autograd.Nn;
 
-namespace Autograd.Nn.Onnx;
+namespace Autograd.Onnx;
 
 /// <summary>One axis of a graph input or output: a fixed size or a named symbolic size (e.g. "batch").</summary>
 internal readonly record struct Dim(string? Param, long Value)

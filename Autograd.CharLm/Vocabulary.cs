@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Autograd.Nn;
 
-namespace Autograd.Nn.Text;
+namespace Autograd.CharLm;
 
 /// <summary>A text holds a symbol that the vocabulary lacks.</summary>
 public sealed class UnknownSymbolException : ArgumentException

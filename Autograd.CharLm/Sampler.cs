@@ -1,6 +1,6 @@
-using Autograd.Nn.Text;
+using Autograd.Nn;
 
-namespace Autograd.Nn.Training;
+namespace Autograd.CharLm;
 
 /// <summary>How <see cref="Sampler"/> draws text.</summary>
 public sealed record SamplingOptions

@@ -1,6 +1,7 @@
 using System.Text;
+using Autograd.Nn;
 
-namespace Autograd.Nn.Text;
+namespace Autograd.CharLm;
 
 /// <summary>A corpus cannot be used: not UTF-8 text, empty, or too short. The message is one line.</summary>
 public sealed class CorpusException : Exception

@@ -1,4 +1,6 @@
-namespace Autograd.Nn.Training;
+using Autograd.Nn;
+
+namespace Autograd.CharLm;
 
 /// <summary>
 /// The shape of a character-level language model: a stack of <see cref="Layers"/> recurrent

@@ -1,9 +1,9 @@
-using Autograd.Nn.Text;
+using Autograd.Nn;
 
-namespace Autograd.Nn.Training;
+namespace Autograd.CharLm;
 
 /// <summary>
-/// A character-level language model: a <see cref="Text.Vocabulary"/>, a <see cref="CharModelConfig"/>
+/// A character-level language model: a <see cref="Vocabulary"/>, a <see cref="CharModelConfig"/>
 /// and the recurrent network built from them. Input ids <c>(batch, time)</c> go in as one-hot rows
 /// (by row lookup, <see cref="RnnModel{T}.ForwardOneHot"/>); logits <c>(batch, time, vocabulary)</c> come out.
 /// </summary>

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Autograd.Nn;
 
-namespace Autograd.Nn.Training;
+namespace Autograd.CharLm;
 
 /// <summary>Writes a run's loss curve as CSV.</summary>
 public static class LossCurve

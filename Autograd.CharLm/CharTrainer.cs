@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Autograd.Nn.Text;
+using Autograd.Nn;
 
-namespace Autograd.Nn.Training;
+namespace Autograd.CharLm;
 
 /// <summary>What one optimizer step did.</summary>
 /// <param name="Step">Steps taken so far, over all runs (this one included).</param>

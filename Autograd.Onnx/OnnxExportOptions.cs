@@ -1,4 +1,6 @@
-namespace Autograd.Nn.Onnx;
+using Autograd.Nn;
+
+namespace Autograd.Onnx;
 
 /// <summary>How the exported graph takes its input.</summary>
 public enum OnnxInputKind
