@@ -46,7 +46,7 @@ public static class GradCheck
         double Objective()
         {
             using var _ = Tensor.NoGrad();
-            var y = function(inputs).Span;
+            var y = function(inputs).ToArray();
             double s = 0;
             for (int i = 0; i < y.Length; i++) s += y[i] * weights[i];
             return s;
@@ -57,15 +57,15 @@ public static class GradCheck
             if (!checkedInputs[k]) continue;
             var x = inputs[k];
             var analytical = x.Grad?.ToArray() ?? new double[x.Length];
-            var data = x.Data;
+            var values = x.ToArray();
             for (int e = 0; e < x.Length; e++)
             {
-                double orig = data[e];
-                data[e] = orig + eps;
+                double orig = values[e];
+                x.SetElement(e, orig + eps);
                 double plus = Objective();
-                data[e] = orig - eps;
+                x.SetElement(e, orig - eps);
                 double minus = Objective();
-                data[e] = orig;
+                x.SetElement(e, orig);
                 double numerical = (plus - minus) / (2 * eps);
                 double a = analytical[e];
                 if (!(Math.Abs(a - numerical) <= absTolerance + relTolerance * Math.Abs(numerical)))

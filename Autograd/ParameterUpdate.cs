@@ -1,5 +1,4 @@
 using System.Numerics;
-using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Autograd;
 
@@ -23,19 +22,9 @@ public static class ParameterUpdate
             if (velocity is null) throw new ArgumentException("ParameterUpdate.Sgd: momentum needs a velocity buffer.", nameof(velocity));
             CheckSame("Sgd", parameter, velocity, nameof(velocity));
         }
-        var p = parameter.Span;
-        using var buffer = new Scratch<T>(p.Length);
-        var g = buffer.Span;
-        if (weightDecay != T.Zero) TP.MultiplyAdd(p, weightDecay, gradient.Span, g);
-        else gradient.Span.CopyTo(g);
-        if (momentum != T.Zero)
-        {
-            var v = velocity!.Span;
-            TP.MultiplyAdd(v, momentum, g, v);
-            if (nesterov) TP.MultiplyAdd(v, momentum, g, g);
-            else v.CopyTo(g);
-        }
-        TP.MultiplyAdd(g, -learningRate, p, p);
+        Tensor<T>.K.Sgd(parameter.Buffer, gradient.Buffer, velocity?.Buffer ?? default, learningRate, momentum, weightDecay, nesterov);
+        parameter.Storage.Touch();
+        velocity?.Storage.Touch();
     }
 
     /// <summary>
@@ -51,25 +40,11 @@ public static class ParameterUpdate
         CheckSame("Adam", parameter, gradient, nameof(gradient));
         CheckSame("Adam", parameter, firstMoment, nameof(firstMoment));
         CheckSame("Adam", parameter, secondMoment, nameof(secondMoment));
-        var p = parameter.Span;
-        using var buffer = new Scratch<T>(p.Length);
-        using var buffer2 = new Scratch<T>(p.Length);
-        var g = buffer.Span;
-        if (weightDecay != T.Zero) TP.MultiplyAdd(p, weightDecay, gradient.Span, g);
-        else gradient.Span.CopyTo(g);
-        var m = firstMoment.Span;
-        var v = secondMoment.Span;
-        TP.Multiply(m, beta1, m);
-        TP.MultiplyAdd(g, T.One - beta1, m, m);
-        var g2 = buffer2.Span;
-        TP.Multiply(g, g, g2);
-        TP.Multiply(v, beta2, v);
-        TP.MultiplyAdd(g2, T.One - beta2, v, v);
-        TP.Multiply(v, T.One / biasCorrection2, g2);
-        TP.Sqrt(g2, g2);
-        TP.Add(g2, epsilon, g2);
-        TP.Divide(m, g2, g);
-        TP.MultiplyAdd(g, -learningRate / biasCorrection1, p, p);
+        Tensor<T>.K.Adam(parameter.Buffer, gradient.Buffer, firstMoment.Buffer, secondMoment.Buffer,
+            learningRate, beta1, beta2, epsilon, weightDecay, biasCorrection1, biasCorrection2);
+        parameter.Storage.Touch();
+        firstMoment.Storage.Touch();
+        secondMoment.Storage.Touch();
     }
 
     private static void CheckSame<T>(string op, Tensor<T> parameter, Tensor<T> other, string name) where T : unmanaged, IFloatingPointIeee754<T>

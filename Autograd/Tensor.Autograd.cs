@@ -1,5 +1,5 @@
 using System.Numerics;
-using TP = System.Numerics.Tensors.TensorPrimitives;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -7,8 +7,8 @@ public sealed partial class Tensor<T>
 {
     private bool _requiresGrad;
 
-    /// <summary>Per-pass gradient of a non-leaf tensor; freed as soon as its node has run.</summary>
-    private T[]? _passGrad;
+    /// <summary>Per-pass gradient of a non-leaf tensor; recycled as soon as its node has run.</summary>
+    private Storage<T>? _passGrad;
 
     private int _visitMark;
     private static int s_passCounter;
@@ -37,15 +37,23 @@ public sealed partial class Tensor<T>
 
     /// <summary>
     /// d(output)/d(this) for a leaf, accumulated over every backward pass since the last
-    /// <see cref="ZeroGrad"/>; null until a pass reaches it. Non-leaf tensors keep no gradient.
+    /// <see cref="ZeroGrad"/>; null until a pass first reaches it. Non-leaf tensors keep no gradient.
     /// </summary>
+    /// <remarks>
+    /// One persistent tensor per leaf, as PyTorch's <c>zero_grad(set_to_none=False)</c>: later passes add into
+    /// it and <see cref="ZeroGrad"/> zeroes it in place, so no gradient storage is allocated per step. Copy it
+    /// (<see cref="ToArray"/>) to keep a snapshot.
+    /// </remarks>
     public Tensor<T>? Grad { get; private set; }
 
-    /// <summary>Clears the accumulated gradient (sets <see cref="Grad"/> to null).</summary>
-    public void ZeroGrad() => Grad = null;
+    /// <summary>Sets the accumulated gradient to zeros, in place (it stays null if no pass has reached this tensor).</summary>
+    public void ZeroGrad()
+    {
+        if (Grad is { } g) K.Fill(g.Buffer, T.Zero);
+    }
 
     /// <summary>A tensor with the same values (sharing storage) and no history.</summary>
-    public Tensor<T> Detach() => new(_shape, Data);
+    public Tensor<T> Detach() => new(_shape, _storage, _offset);
 
     /// <summary>Back-propagates from a single-element tensor, seeding d(self)/d(self) = 1.</summary>
     /// <exception cref="InvalidOperationException">This tensor has more than one element, or does not require grad.</exception>
@@ -57,9 +65,7 @@ public sealed partial class Tensor<T>
     {
         if (Length != 1)
             throw new InvalidOperationException($"Backward: needs a single-element output or an explicit gradient, but shape is {ShapeUtil.Format(_shape)}.");
-        var seed = new T[1];
-        seed[0] = T.One;
-        Run(seed, retainGraph);
+        Run(null, retainGraph);
     }
 
     /// <summary>Back-propagates <paramref name="gradient"/> = d(loss)/d(this) through the graph.</summary>
@@ -72,10 +78,11 @@ public sealed partial class Tensor<T>
         ArgumentNullException.ThrowIfNull(gradient);
         if (!ShapeUtil.SameShape(gradient.Shape, Shape))
             throw new ArgumentException($"Backward: gradient shape {ShapeUtil.Format(gradient.Shape)} does not match tensor shape {ShapeUtil.Format(_shape)}.", nameof(gradient));
-        Run(gradient.Span.ToArray(), retainGraph);
+        Run(gradient, retainGraph);
     }
 
-    private void Run(T[] seed, bool retainGraph)
+    /// <summary>Runs the pass from this tensor with d(loss)/d(this) = <paramref name="seed"/> (ones when null).</summary>
+    private void Run(Tensor<T>? seed, bool retainGraph)
     {
         if (!RequiresGrad)
             throw new InvalidOperationException("Backward: this tensor does not require grad (no input of its graph has RequiresGrad set, or it was computed under NoGrad).");
@@ -84,7 +91,15 @@ public sealed partial class Tensor<T>
         int i = order.Count - 1;
         try
         {
-            TP.Add(GradTarget, seed.AsSpan(0, Length), GradTarget);
+            if (seed is null)
+            {
+                var g = GradBuffer;
+                var k = K;
+                using var one = new Scratch<T>(1);
+                k.Fill(one.Buffer, T.One);
+                k.Copy(one.Buffer, g, accumulate: true);
+            }
+            else K.Copy(seed.Buffer, GradBuffer, accumulate: true);
             // Reverse post-order: every consumer of a tensor runs before the tensor's own node,
             // so its gradient is complete when it propagates.
             for (; i >= 0; i--) RunNode(order[i], retainGraph);
@@ -96,7 +111,7 @@ public sealed partial class Tensor<T>
                 if (order[i]._passGrad is { } stale)
                 {
                     order[i]._passGrad = null;
-                    BufferPool<T>.Return(stale);
+                    K.Recycle(stale);
                 }
             order.Clear();
             t_order = order;
@@ -112,14 +127,15 @@ public sealed partial class Tensor<T>
         if (node.Released)
             throw new InvalidOperationException($"Backward: the graph through {node.Name} was already released by an earlier backward pass; pass retainGraph: true to walk it twice.");
         var inputs = node.Inputs;
-        node.Backward(t, g.AsSpan(0, t.Length));
+        var k = K;
+        node.Backward(t, new Buffer<T>(g, 0, t.Length));
         if (Anomaly.Enabled) CheckGradients(node, inputs);
-        BufferPool<T>.Return(g);
+        k.Recycle(g);
         if (!retainGraph)
         {
             node.Release();
             // Every reader of t (its consumers' backward, then its own) has run.
-            t.ReturnPooledBuffer();
+            t.ReleaseStorage();
         }
     }
 
@@ -129,10 +145,10 @@ public sealed partial class Tensor<T>
         {
             var x = inputs[k];
             if (!x._requiresGrad) continue;
-            ReadOnlySpan<T> grad = x.Creator is null
-                ? (x.Grad is null ? default : x.Grad.Span)
-                : (x._passGrad is null ? default : x._passGrad.AsSpan(0, x.Length));
-            if (!Anomaly.AllFinite<T>(grad))
+            Buffer<T>? grad = x.Creator is null
+                ? x.Grad?.Buffer
+                : (x._passGrad is null ? null : new Buffer<T>(x._passGrad, 0, x.Length));
+            if (grad is { } gb && !K.AllFinite(gb))
                 throw new AnomalyException(
                     $"Anomaly: the backward of {node.Name} (created at {node.CreationSite ?? "unknown: enable anomaly detection before the forward pass"}) " +
                     $"produced a NaN or infinite gradient for its input {k} of shape {ShapeUtil.Format(x._shape)}; inputs {string.Join(", ", inputs.Select(i => ShapeUtil.Format(i._shape)))}.")
@@ -182,22 +198,33 @@ public sealed partial class Tensor<T>
     /// The buffer a backward rule adds this tensor's gradient into: the persistent
     /// <see cref="Grad"/> for a leaf, a per-pass buffer otherwise. Zero-filled when first created.
     /// </summary>
-    internal Span<T> GradTarget
+    internal Buffer<T> GradBuffer
     {
         get
         {
             if (Creator is null)
             {
-                Grad ??= new Tensor<T>(_shape);
-                return Grad.Span;
+                Grad ??= ZerosOutsidePool(_shape);
+                return Grad.Buffer;
             }
             if (_passGrad is null)
             {
                 // Pooled: a non-leaf gradient lives only until its node has run.
-                _passGrad = BufferPool<T>.Rent(Math.Max(Length, 1));
+                var k = K;
+                _passGrad = k.Rent(Length);
+                k.Fill(new Buffer<T>(_passGrad, 0, Length), T.Zero);
             }
-            return _passGrad.AsSpan(0, Length);
+            return new Buffer<T>(_passGrad, 0, Length);
         }
+    }
+
+    /// <summary>A zero-filled tensor that never comes from the pool (it outlives any graph).</summary>
+    internal static Tensor<T> ZerosOutsidePool(int[] shape)
+    {
+        var k = K;
+        var t = new Tensor<T>(shape, k.Allocate(ShapeUtil.Product(shape)));
+        k.Fill(t.Buffer, T.Zero);
+        return t;
     }
 
     /// <summary>Attaches <paramref name="node"/> as this tensor's creator. Called by ops only when <see cref="ShouldRecord(Tensor{T})"/>.</summary>
@@ -205,7 +232,7 @@ public sealed partial class Tensor<T>
     {
         Creator = node;
         _requiresGrad = true;
-        if (Anomaly.Enabled && !Anomaly.AllFinite<T>(Span))
+        if (Anomaly.Enabled && !K.AllFinite(Buffer))
             throw new AnomalyException(
                 $"Anomaly: {node.Name} (created at {node.CreationSite}) produced a NaN or infinite value: output shape {ShapeUtil.Format(_shape)}, inputs {string.Join(", ", node.Inputs.Select(i => ShapeUtil.Format(i._shape)))}.")
             { Op = node.Name, CreationSite = node.CreationSite };

@@ -1,31 +1,42 @@
-using Autograd.Kernels;
+using Autograd.Backends;
 
 namespace Autograd;
 
-// Shared plumbing for the broadcasting binary ops (Add, Subtract, Multiply, Divide); each op's
-// forward and backward stay in its own file under Ops/.
+// Shared plumbing for the elementwise ops; each op's forward and backward stay in its own file under Ops/.
 public sealed partial class Tensor<T>
 {
-    private Tensor<T> BroadcastForward<TOp>(Tensor<T> other, string op) where TOp : IBinaryOperator<T>
+    /// <summary>A fresh tensor of this shape holding <paramref name="program"/>(this).</summary>
+    private Tensor<T> MapForward(ElementwiseProgram program)
     {
-        ArgumentNullException.ThrowIfNull(other);
-        int[] outShape = ShapeUtil.SameShape(_shape, other._shape) ? _shape : ShapeUtil.Broadcast(_shape, other._shape, op);
-        var result = Uninitialized(outShape);
-        Broadcast.Apply<T, TOp>(Span, _shape, other.Span, other._shape, result.Span, outShape);
-        return result;
+        var r = Uninitialized(_shape);
+        K.Map(program, [Buffer], r.Buffer, accumulate: false);
+        return r;
     }
 
-    /// <summary>target += reduce_to(target's shape)(g ⊙ factor), factor broadcast to g's shape.</summary>
-    internal static void AccumulateProduct(ReadOnlySpan<T> g, int[] gShape, Tensor<T> factor, Tensor<T> target)
+    /// <summary>this op other, broadcasting both to a common shape.</summary>
+    private Tensor<T> BroadcastForward(ElementwiseOp op, Tensor<T> other, string name)
     {
-        var dst = target.GradTarget;
+        ArgumentNullException.ThrowIfNull(other);
+        int[] outShape = ShapeUtil.SameShape(_shape, other._shape) ? _shape : ShapeUtil.Broadcast(_shape, other._shape, name);
+        var r = Uninitialized(outShape);
+        K.Broadcast(op, Buffer, _shape, other.Buffer, other._shape, r.Buffer, outShape);
+        return r;
+    }
+
+    private static readonly ElementwiseProgram ProductProgram = ElementwiseProgram.Compile(Expr.Input(0) * Expr.Input(1));
+
+    /// <summary>target.grad += reduce_to(target's shape)(g ⊙ factor), factor broadcast to g's shape.</summary>
+    internal static void AccumulateProduct(Buffer<T> g, int[] gShape, Tensor<T> factor, Tensor<T> target)
+    {
+        var k = K;
+        var dst = target.GradBuffer;
         if (factor.Length == g.Length && dst.Length == g.Length)
         {
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g, factor.Span, dst, dst);
+            k.Map(ProductProgram, [g, factor.Buffer], dst, accumulate: true);
             return;
         }
         using var tmp = new Scratch<T>(g.Length);
-        Broadcast.Apply<T, MultiplyOperator<T>>(g, gShape, factor.Span, factor._shape, tmp.Span, gShape);
-        Broadcast.AccumulateTo<T>(tmp.Span, gShape, dst, target._shape);
+        k.Broadcast(ElementwiseOp.Multiply, g, gShape, factor.Buffer, factor._shape, tmp.Buffer, gShape);
+        k.ReduceTo(tmp.Buffer, gShape, dst, target._shape, T.One);
     }
 }

@@ -1,4 +1,6 @@
 using System.Numerics;
+using Autograd.Backends;
+using Autograd.Backends.Cpu;
 
 namespace Autograd;
 
@@ -14,16 +16,16 @@ public static class Tensor
         int n = ShapeUtil.Product(shape);
         if (n != data.Length)
             throw new ArgumentException($"FromArray: {data.Length} values do not fill shape {ShapeUtil.Format(shape)} ({n} elements).", nameof(data));
-        return new Tensor<T>(shape.AsSpan().ToArray(), data.AsSpan().ToArray());
+        return FromHost<T>(shape.AsSpan().ToArray(), data);
     }
 
     /// <summary>A rank-0 tensor.</summary>
-    public static Tensor<T> Scalar<T>(T value) where T : unmanaged, IFloatingPointIeee754<T> => new([], [value]);
+    public static Tensor<T> Scalar<T>(T value) where T : unmanaged, IFloatingPointIeee754<T> => FromHost<T>([], [value]);
 
     /// <summary>A zero-filled tensor.</summary>
     /// <exception cref="ArgumentException">A size is negative.</exception>
     public static Tensor<T> Zeros<T>(params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
-        => new(CheckedShape(shape));
+        => Full(T.Zero, shape);
 
     /// <summary>A tensor filled with ones.</summary>
     /// <exception cref="ArgumentException">A size is negative.</exception>
@@ -34,8 +36,8 @@ public static class Tensor
     /// <exception cref="ArgumentException">A size is negative.</exception>
     public static Tensor<T> Full<T>(T value, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var t = new Tensor<T>(CheckedShape(shape));
-        t.Span.Fill(value);
+        var t = Tensor<T>.Uninitialized(CheckedShape(shape));
+        Tensor<T>.K.Fill(t.Buffer, value);
         return t;
     }
 
@@ -44,8 +46,8 @@ public static class Tensor
     public static Tensor<T> Randn<T>(Random random, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(random);
-        var t = new Tensor<T>(CheckedShape(shape));
-        var s = t.Span;
+        var dims = CheckedShape(shape);
+        var s = new T[ShapeUtil.Product(dims)];
         for (int i = 0; i < s.Length; i += 2)
         {
             double u1 = 1.0 - random.NextDouble(); // (0, 1]: log is finite
@@ -54,17 +56,17 @@ public static class Tensor
             s[i] = T.CreateChecked(r * Math.Cos(2 * Math.PI * u2));
             if (i + 1 < s.Length) s[i + 1] = T.CreateChecked(r * Math.Sin(2 * Math.PI * u2));
         }
-        return t;
+        return FromHost(dims, s);
     }
 
     /// <summary>Uniform samples in [<paramref name="low"/>, <paramref name="high"/>).</summary>
     public static Tensor<T> Uniform<T>(Random random, T low, T high, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(random);
-        var t = new Tensor<T>(CheckedShape(shape));
-        var s = t.Span;
+        var dims = CheckedShape(shape);
+        var s = new T[ShapeUtil.Product(dims)];
         for (int i = 0; i < s.Length; i++) s[i] = low + (high - low) * T.CreateChecked(random.NextDouble());
-        return t;
+        return FromHost(dims, s);
     }
 
     /// <summary>
@@ -117,6 +119,31 @@ public static class Tensor
         }
         int ax = ShapeUtil.NormalizeNewAxis(axis, tensors[0].Shape, "Stack");
         return Tensor<T>.Concat(ax, tensors.Select(t => t.Unsqueeze(ax)).ToArray());
+    }
+
+    /// <summary>A tensor of the current backend holding <paramref name="values"/> (copied).</summary>
+    private static Tensor<T> FromHost<T>(int[] shape, ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var t = Tensor<T>.Uninitialized(shape);
+        Tensor<T>.K.Upload(values, t.Buffer);
+        return t;
+    }
+
+    /// <summary>
+    /// Threads the CPU backend uses for a kernel (GEMM, elementwise and reductions above a work threshold),
+    /// like <c>torch.set_num_threads</c>. Defaults to the processor count, or to the environment variable
+    /// <c>AUTOGRAD_NUM_THREADS</c> read at start-up. Results are bitwise the same for any value: work is split
+    /// into parts that do not depend on the thread count.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set below 1.</exception>
+    public static int NumThreads
+    {
+        get => CpuParallel.Threads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(NumThreads));
+            CpuParallel.Threads = value;
+        }
     }
 
     private static int[] CheckedShape(int[] shape)

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -11,60 +12,96 @@ namespace Autograd;
 /// <remarks>
 /// This file holds storage and shape; the autograd state lives in <c>Tensor.Autograd.cs</c>,
 /// the operators in <c>Tensor.Operators.cs</c> and every op in its own file under <c>Ops/</c>.
+/// Elements live in a backend-owned <see cref="Storage{T}"/>; a tensor is a contiguous window of it, so
+/// reshapes and leading-axis slices are views that share storage with their source.
 /// </remarks>
 public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int[] _shape;
+    private readonly int _offset;
+    private Storage<T> _storage;
 
-    /// <summary>Backing store; only the first <see cref="Length"/> elements belong to this tensor.</summary>
-    internal T[] Data { get; private set; }
+    /// <summary>True while this tensor counts as a reader of pooled storage that it will give back after backward.</summary>
+    private bool _holdsPooledStorage;
 
-    /// <summary>True when <see cref="Data"/> was rented from <see cref="BufferPool{T}"/> by this tensor.</summary>
-    private bool _ownsPooledBuffer;
-
-    internal Tensor(int[] shape, T[] data)
+    /// <summary>A tensor over <paramref name="storage"/> from <paramref name="offset"/> (a view when the storage is shared).</summary>
+    internal Tensor(int[] shape, Storage<T> storage, int offset = 0)
     {
         _shape = shape;
-        Data = data;
+        _storage = storage;
+        _offset = offset;
         Length = ShapeUtil.Product(shape);
-        if (data.Length < Length)
-            throw new ArgumentException($"Tensor: data has {data.Length} elements but shape {ShapeUtil.Format(shape)} needs {Length}.", nameof(data));
+        if ((long)offset + Length > storage.Length)
+            throw new ArgumentException($"Tensor: storage of {storage.Length} elements cannot hold shape {ShapeUtil.Format(shape)} at offset {offset}.");
+        if (storage.Pooled)
+        {
+            storage.AddReference();
+            _holdsPooledStorage = true;
+        }
     }
 
-    /// <summary>A zero-filled tensor of the given shape.</summary>
-    internal Tensor(int[] shape) : this(shape, RentOrAllocate(shape, out bool pooled)) => _ownsPooledBuffer = pooled;
+    /// <summary>The kernels of the current backend.</summary>
+    internal static IKernels<T> K => Backend.Current.For<T>();
 
     /// <summary>
-    /// A result tensor whose every element the calling kernel will write: its storage is not
-    /// zeroed first (pooled inside a <see cref="PoolScope"/>, uninitialised otherwise).
+    /// An op's result, to be fully written by a kernel: its storage is not cleared. Inside a
+    /// <see cref="Tensor.Recycling"/> scope it comes from the backend's pool and returns there once the
+    /// backward pass has run the op that produced it.
     /// </summary>
     internal static Tensor<T> Uninitialized(int[] shape)
     {
         int n = ShapeUtil.Product(shape);
-        bool pooled = PoolScope.Active && n > 0;
-        var data = pooled ? BufferPool<T>.Rent(n, clear: false) : GC.AllocateUninitializedArray<T>(n);
-        return new Tensor<T>(shape, data) { _ownsPooledBuffer = pooled };
+        var k = K;
+        if (PoolScope.Active && n > 0)
+        {
+            var s = k.Rent(n);
+            s.Pooled = true;
+            return new Tensor<T>(shape, s);
+        }
+        return new Tensor<T>(shape, k.Allocate(n));
     }
 
-    private static T[] RentOrAllocate(int[] shape, out bool pooled)
+    /// <summary>A zero-filled result (see <see cref="Uninitialized"/>).</summary>
+    internal static Tensor<T> ZerosLike(int[] shape)
     {
-        int n = ShapeUtil.Product(shape);
-        pooled = PoolScope.Active && n > 0;
-        return pooled ? BufferPool<T>.Rent(n) : new T[n];
+        var t = Uninitialized(shape);
+        K.Fill(t.Buffer, T.Zero);
+        return t;
     }
 
     /// <summary>
-    /// Gives a pooled buffer back once nothing can read it any more (its node has run and the
-    /// graph is released). Afterwards any access fails loudly instead of reading reused memory.
+    /// Gives pooled storage back once nothing can read this tensor any more (its node has run and the graph
+    /// is released); the storage returns to the pool when its last reader lets go. Afterwards any access
+    /// fails loudly instead of reading reused memory.
     /// </summary>
-    internal void ReturnPooledBuffer()
+    internal void ReleaseStorage()
     {
-        if (!_ownsPooledBuffer) return;
-        _ownsPooledBuffer = false;
-        var data = Data;
-        Data = [];
-        BufferPool<T>.Return(data);
+        if (!_holdsPooledStorage) return;
+        _holdsPooledStorage = false;
+        var s = _storage;
+        _storage = Released;
+        if (s.RemoveReference())
+        {
+            s.Pooled = false;
+            K.Recycle(s);
+        }
     }
+
+    private static readonly Storage<T> Released = new HostStorage<T>(Backend.Cpu, []);
+
+    /// <summary>The elements as a kernel argument.</summary>
+    internal Buffer<T> Buffer
+    {
+        get
+        {
+            if (ReferenceEquals(_storage, Released) && Length > 0)
+                throw new InvalidOperationException($"Tensor: the storage of this {ShapeUtil.Format(_shape)} tensor was recycled after a backward pass; it was a temporary of a Recycling scope.");
+            return new Buffer<T>(_storage, _offset, Length);
+        }
+    }
+
+    /// <summary>The storage and offset this tensor reads; views share them.</summary>
+    internal Storage<T> Storage => _storage;
 
     /// <summary>The size of each axis; empty for a scalar.</summary>
     public ReadOnlySpan<int> Shape => _shape;
@@ -78,9 +115,6 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>The shape array itself; never mutate it.</summary>
     internal int[] ShapeArray => _shape;
 
-    /// <summary>The elements, row-major.</summary>
-    internal Span<T> Span => Data.AsSpan(0, Length);
-
     /// <summary>The size of <paramref name="axis"/>; negative axes count from the end.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
     public int Size(int axis) => _shape[ShapeUtil.NormalizeAxis(axis, _shape, "Size")];
@@ -91,42 +125,69 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     {
         if (Length != 1)
             throw new InvalidOperationException($"Item: only a single-element tensor has an item, but shape is {ShapeUtil.Format(_shape)}.");
-        return Data[0];
+        Span<T> one = stackalloc T[1];
+        K.Download(Buffer, one);
+        return one[0];
     }
 
     /// <summary>A row-major copy of the elements.</summary>
-    public T[] ToArray() => Span.ToArray();
+    public T[] ToArray()
+    {
+        var a = new T[Length];
+        K.Download(Buffer, a);
+        return a;
+    }
 
     /// <summary>The element at the given multi-index (one index per axis).</summary>
     /// <exception cref="ArgumentException">Wrong number of indices, or one out of range.</exception>
     [System.Runtime.CompilerServices.IndexerName("Element")]
-    public T this[params int[] index] => Data[ShapeUtil.FlatIndex(_shape, index)];
+    public T this[params int[] index]
+    {
+        get
+        {
+            ArgumentNullException.ThrowIfNull(index);
+            Span<T> one = stackalloc T[1];
+            K.Download(Buffer.Slice(ShapeUtil.FlatIndex(_shape, index), 1), one);
+            return one[0];
+        }
+    }
 
     /// <summary>Copies <paramref name="values"/> into this tensor's storage without recording anything.</summary>
-    /// <remarks>For optimizers and state loading; it does not invalidate a recorded graph's saved values.</remarks>
+    /// <remarks>For optimizers and state loading; it does not invalidate a recorded graph's saved values. Views of the same storage see the change.</remarks>
     /// <exception cref="ArgumentException">The length differs from <see cref="Length"/>.</exception>
     public void CopyFrom(ReadOnlySpan<T> values)
     {
         if (values.Length != Length)
             throw new ArgumentException($"CopyFrom: {values.Length} values for a tensor of shape {ShapeUtil.Format(_shape)} ({Length} elements).", nameof(values));
-        values.CopyTo(Span);
+        K.Upload(values, Buffer);
+        _storage.Touch();
     }
 
-    /// <summary>A read-only view of the elements, row-major.</summary>
-    public ReadOnlySpan<T> AsSpan() => Span;
+    /// <summary>Sets one element without recording anything (for finite-difference checks).</summary>
+    internal void SetElement(int flatIndex, T value)
+    {
+        Span<T> one = [value];
+        K.Upload(one, Buffer.Slice(flatIndex, 1));
+        _storage.Touch();
+    }
+
+    /// <summary>A read-only view of the elements, row-major, for tensors in host memory (both shipped backends).</summary>
+    /// <exception cref="NotSupportedException">The storage is not host memory.</exception>
+    public ReadOnlySpan<T> AsSpan() => Buffer.HostSpan;
 
     /// <inheritdoc />
     public override string ToString()
     {
         var sb = new StringBuilder();
-        sb.Append("Tensor<").Append(typeof(T).Name).Append(">").Append(ShapeUtil.Format(_shape));
-        if (Length <= 16)
+        sb.Append("Tensor<").Append(typeof(T).Name).Append('>').Append(ShapeUtil.Format(_shape));
+        if (Length <= 16 && !ReferenceEquals(_storage, Released))
         {
             sb.Append(" [");
-            for (int i = 0; i < Length; i++)
+            var values = ToArray();
+            for (int i = 0; i < values.Length; i++)
             {
                 if (i > 0) sb.Append(", ");
-                sb.Append(Data[i].ToString(null, System.Globalization.CultureInfo.InvariantCulture));
+                sb.Append(values[i].ToString(null, System.Globalization.CultureInfo.InvariantCulture));
             }
             sb.Append(']');
         }

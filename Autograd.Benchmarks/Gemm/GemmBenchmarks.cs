@@ -1,4 +1,4 @@
-using Autograd.Kernels;
+using Autograd.Backends.Cpu;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -56,13 +56,13 @@ public class GemmBenchmarks
         _a = Fill(rng, Case.M * Case.K);
         _b = Fill(rng, Case.K * Case.N);
         _c = Fill(rng, Case.M * Case.N);
-        Autograd.Kernels.Gemm.MaxThreads = Case.Threads;
+        Autograd.Tensor.NumThreads = Case.Threads;
     }
 
     [Benchmark]
     public float Multiply()
     {
-        Autograd.Kernels.Gemm.Multiply<float>(Case.TransA, Case.TransB, Case.M, Case.N, Case.K, _a, _b, _c, Case.Accumulate);
+        Autograd.Backends.Cpu.Gemm.Multiply<float>(Case.TransA, Case.TransB, Case.M, Case.N, Case.K, _a, _b, _c, Case.Accumulate);
         return _c[0];
     }
 

@@ -11,10 +11,11 @@ public class GradCheckSelfTests
     {
         internal override string Name => "SkewedIdentity";
 
-        internal override void Backward(Tensor<double> output, ReadOnlySpan<double> gradOutput)
+        internal override void Backward(Tensor<double> output, Autograd.Backends.Buffer<double> gradOutput)
         {
-            var dx = Inputs[0].GradTarget;
-            for (int i = 0; i < dx.Length; i++) dx[i] += i == wrongElement ? factor * gradOutput[i] : gradOutput[i];
+            var dx = Inputs[0].GradBuffer.HostSpan;
+            var g = gradOutput.HostSpan;
+            for (int i = 0; i < dx.Length; i++) dx[i] += i == wrongElement ? factor * g[i] : g[i];
         }
     }
 

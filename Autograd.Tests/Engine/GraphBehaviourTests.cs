@@ -126,10 +126,22 @@ public class GraphBehaviourTests
         Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 2.0, 4, 6 }));
         (x * x).Sum().Backward();
         Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 4.0, 8, 12 }));
+        var grad = x.Grad;
+        x.ZeroGrad();
+        // PyTorch's zero_grad(set_to_none=False): the same persistent tensor, zeroed in place.
+        Assert.That(x.Grad, Is.SameAs(grad));
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 0.0, 0, 0 }));
+        (x * 5.0).Sum().Backward();
+        Assert.That(x.Grad, Is.SameAs(grad));
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 5.0, 5, 5 }));
+    }
+
+    [Test]
+    public void ZeroGrad_BeforeAnyPass_LeavesGradNull()
+    {
+        var x = Leaf([1, 2, 3], 3);
         x.ZeroGrad();
         Assert.That(x.Grad, Is.Null);
-        (x * 5.0).Sum().Backward();
-        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 5.0, 5, 5 }));
     }
 
     [Test]

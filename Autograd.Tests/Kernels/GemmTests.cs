@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
-using Autograd.Kernels;
+using Autograd.Backends.Cpu;
 
 namespace Autograd.Tests.Kernels;
 
@@ -57,10 +57,10 @@ public class GemmTests
         // The enum is internal; a public test method takes its name.
         var isa = Enum.Parse<GemmIsa>(isaName);
         if (!IsAccelerated(isa)) Assert.Ignore($"{isa} is not hardware accelerated on this machine.");
-        GemmIsa saved = Gemm.Isa;
+        var saved = Gemm.Options;
         try
         {
-            Gemm.Isa = isa;
+            Gemm.Options = saved with { Isa = isa };
             Assert.That(Gemm.EffectiveIsa, Is.EqualTo(isa));
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
@@ -71,7 +71,7 @@ public class GemmTests
         }
         finally
         {
-            Gemm.Isa = saved;
+            Gemm.Options = saved;
         }
     }
 
@@ -115,7 +115,7 @@ public class GemmTests
     [TestCase(33, 1030, 129)]  // packed, columns split when parallel
     public void Results_AreBitwiseDeterministic_AcrossCallsAndThreadCounts(int m, int n, int k)
     {
-        int saved = Gemm.MaxThreads;
+        int saved = Tensor.NumThreads;
         try
         {
             foreach (bool ta in new[] { false, true })
@@ -125,12 +125,12 @@ public class GemmTests
                     float[] a = RandomArray<float>(rng, m * k), b = RandomArray<float>(rng, k * n);
                     float[] c0 = RandomArray<float>(rng, m * n);
 
-                    Gemm.MaxThreads = 1;
+                    Tensor.NumThreads = 1;
                     float[] one = (float[])c0.Clone(), oneAgain = (float[])c0.Clone();
                     Gemm.Multiply<float>(ta, tb, m, n, k, a, b, one, accumulate: true);
                     Gemm.Multiply<float>(ta, tb, m, n, k, a, b, oneAgain, accumulate: true);
 
-                    Gemm.MaxThreads = 2;
+                    Tensor.NumThreads = 2;
                     float[] two = (float[])c0.Clone();
                     Gemm.Multiply<float>(ta, tb, m, n, k, a, b, two, accumulate: true);
 
@@ -140,7 +140,7 @@ public class GemmTests
         }
         finally
         {
-            Gemm.MaxThreads = saved;
+            Tensor.NumThreads = saved;
         }
     }
 
@@ -158,7 +158,7 @@ public class GemmTests
                 Throws.ArgumentException.With.Message.Contains("B needs 16"));
             Assert.That(() => Gemm.Multiply<float>(false, false, 4, 4, 4, new float[16], new float[16], new float[15], true),
                 Throws.ArgumentException.With.Message.Contains("C needs 16"));
-            Assert.That(() => Gemm.MaxThreads = 0, Throws.InstanceOf<ArgumentOutOfRangeException>());
+            Assert.That(() => Tensor.NumThreads = 0, Throws.InstanceOf<ArgumentOutOfRangeException>());
         });
     }
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Numerics;
-using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Autograd;
 
@@ -44,22 +42,4 @@ internal static class Anomaly
         }
         return "unknown";
     }
-
-    public static bool AllFinite<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        // x - x is 0 for finite x and NaN for NaN or ±∞, so one vectorized sum tells.
-        if (values.IsEmpty) return true;
-        T s = T.Zero;
-        const int chunk = 4096;
-        using var tmp = new Scratch<T>(Math.Min(values.Length, chunk));
-        for (int i = 0; i < values.Length; i += chunk)
-        {
-            var v = values.Slice(i, Math.Min(chunk, values.Length - i));
-            TP.Subtract(v, v, tmp.Span[..v.Length]);
-            s += TP.Sum(tmp.Span[..v.Length]);
-        }
-        return T.IsFinite(s) && s == T.Zero;
-    }
-
-    public static string Format(ReadOnlySpan<int> shape) => ShapeUtil.Format(shape);
 }

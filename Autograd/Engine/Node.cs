@@ -1,4 +1,5 @@
 using System.Numerics;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -27,11 +28,11 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal abstract string Name { get; }
 
     /// <summary>
-    /// Adds d(loss)/d(input) into <see cref="Tensor{T}.GradTarget"/> of every input that
-    /// requires grad, given <paramref name="gradOutput"/> = d(loss)/d(<paramref name="output"/>).
-    /// Must never overwrite: a value used twice receives the sum.
+    /// Adds d(loss)/d(input) into <see cref="Tensor{T}.GradBuffer"/> of every input that
+    /// requires grad, given <paramref name="gradOutput"/> = d(loss)/d(<paramref name="output"/>),
+    /// through the backend's kernels. Must never overwrite: a value used twice receives the sum.
     /// </summary>
-    internal abstract void Backward(Tensor<T> output, ReadOnlySpan<T> gradOutput);
+    internal abstract void Backward(Tensor<T> output, Buffer<T> gradOutput);
 
     /// <summary>Drops inputs and saved buffers so they can be collected.</summary>
     internal virtual void Release()

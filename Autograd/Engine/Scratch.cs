@@ -1,18 +1,21 @@
-using System.Buffers;
+using System.Numerics;
+using Autograd.Backends;
 
 namespace Autograd;
 
-/// <summary>A pooled temporary buffer for kernels; return it with <c>using</c>.</summary>
-internal readonly ref struct Scratch<T>
+/// <summary>A temporary buffer rented from the current backend for one kernel sequence; dispose to give it back.</summary>
+internal readonly struct Scratch<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[] _array;
-    public readonly Span<T> Span;
+    private readonly Storage<T> _storage;
 
     public Scratch(int length)
     {
-        _array = ArrayPool<T>.Shared.Rent(Math.Max(length, 1));
-        Span = _array.AsSpan(0, length);
+        _storage = Tensor<T>.K.Rent(length);
+        Buffer = new Buffer<T>(_storage, 0, length);
     }
 
-    public void Dispose() => ArrayPool<T>.Shared.Return(_array);
+    /// <summary>The buffer; contents unspecified until written.</summary>
+    public Buffer<T> Buffer { get; }
+
+    public void Dispose() => Tensor<T>.K.Recycle(_storage);
 }

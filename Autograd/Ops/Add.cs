@@ -1,4 +1,4 @@
-using Autograd.Kernels;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -8,7 +8,7 @@ public sealed partial class Tensor<T>
     /// <exception cref="ArgumentException">The shapes cannot be broadcast together.</exception>
     public Tensor<T> Add(Tensor<T> other)
     {
-        var r = BroadcastForward<AddOperator<T>>(other, "Add");
+        var r = BroadcastForward(ElementwiseOp.Add, other, "Add");
         return ShouldRecord(this, other) ? r.WithCreator(new AddNode(this, other)) : r;
     }
 
@@ -16,10 +16,10 @@ public sealed partial class Tensor<T>
     {
         internal override string Name => "Add";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             foreach (var x in Inputs)
-                if (x.RequiresGrad) Broadcast.AccumulateTo(g, output._shape, x.GradTarget, x._shape);
+                if (x.RequiresGrad) K.ReduceTo(g, output._shape, x.GradBuffer, x._shape, T.One);
         }
     }
 }

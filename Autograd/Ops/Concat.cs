@@ -1,4 +1,4 @@
-using TP = System.Numerics.Tensors.TensorPrimitives;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -26,13 +26,13 @@ public sealed partial class Tensor<T>
         outShape[ax] = total;
         var r = Uninitialized(outShape);
         var (outer, _, inner) = ShapeUtil.Split(outShape, ax);
-        var dst = r.Span;
+        var k = K;
+        var dst = r.Buffer;
         int rowOut = total * inner, offset = 0;
         foreach (var t in tensors)
         {
             int run = t._shape[ax] * inner;
-            var src = t.Span;
-            for (int o = 0; o < outer; o++) src.Slice(o * run, run).CopyTo(dst.Slice(o * rowOut + offset, run));
+            k.CopyRuns(t.Buffer, run, dst.Slice(offset, dst.Length - offset), rowOut, outer, run, accumulate: false);
             offset += run;
         }
         return ShouldRecord(tensors) ? r.WithCreator(new ConcatNode(tensors.AsSpan().ToArray(), ax)) : r;
@@ -42,22 +42,15 @@ public sealed partial class Tensor<T>
     {
         internal override string Name => "Concat";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             var (outer, _, inner) = ShapeUtil.Split(output._shape, axis);
             int rowOut = output._shape[axis] * inner, offset = 0;
+            var k = K;
             foreach (var t in Inputs)
             {
                 int run = t._shape[axis] * inner;
-                if (t.RequiresGrad)
-                {
-                    var dx = t.GradTarget;
-                    for (int o = 0; o < outer; o++)
-                    {
-                        var d = dx.Slice(o * run, run);
-                        TP.Add(d, g.Slice(o * rowOut + offset, run), d);
-                    }
-                }
+                if (t.RequiresGrad) k.CopyRuns(g.Slice(offset, g.Length - offset), rowOut, t.GradBuffer, run, outer, run, accumulate: true);
                 offset += run;
             }
         }

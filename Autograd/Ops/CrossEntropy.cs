@@ -1,4 +1,4 @@
-using TP = System.Numerics.Tensors.TensorPrimitives;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -25,43 +25,30 @@ public sealed partial class Tensor<T>
                 throw new ArgumentOutOfRangeException(nameof(targets), $"CrossEntropy: target {targets[i]} at position {i} is outside [0, {c}) for logits of shape {ShapeUtil.Format(_shape)}.");
 
         bool record = ShouldRecord(this);
-        // Keep the log-probabilities only when backward will need them.
-        var logp = record ? new T[Length] : null;
-        using var row = new Scratch<T>(c);
-        T total = T.Zero;
-        var x = Span;
-        for (int i = 0; i < n; i++)
-        {
-            var lp = logp is null ? row.Span : logp.AsSpan(i * c, c);
-            LogSoftmaxRow(x.Slice(i * c, c), lp);
-            total -= lp[targets[i]];
-        }
-        var r = new Tensor<T>([], [total / T.CreateChecked(n)]);
+        var k = K;
+        // Keep the log-probabilities only when backward will need them; the node recycles them.
+        var logp = record ? k.Rent(Length) : null;
+        var r = Uninitialized([]);
+        k.CrossEntropy(Buffer, c, targets, logp is null ? default : new Buffer<T>(logp, 0, Length), r.Buffer);
         return record ? r.WithCreator(new CrossEntropyNode(this, targets.AsSpan().ToArray(), logp!)) : r;
     }
 
-    private sealed class CrossEntropyNode(Tensor<T> x, int[] targets, T[] logp) : Node<T>(x)
+    private sealed class CrossEntropyNode(Tensor<T> x, int[] targets, Storage<T> logp) : Node<T>(x)
     {
-        private T[]? _logp = logp;
+        private Storage<T>? _logp = logp;
 
         internal override string Name => "CrossEntropy";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             var x = Inputs[0];
-            int c = x._shape[^1];
-            T scale = g[0] / T.CreateChecked(targets.Length);
-            var dx = x.GradTarget;
-            var lp = _logp!.AsSpan(0, x.Length);
-            using var tmp = new Scratch<T>(x.Length);
-            TP.Exp(lp, tmp.Span);
-            for (int i = 0; i < targets.Length; i++) tmp.Span[i * c + targets[i]] -= T.One;
-            TP.MultiplyAdd(tmp.Span, scale, dx, dx);
+            K.CrossEntropyBackward(g, new Buffer<T>(_logp!, 0, x.Length), x._shape[^1], targets, x.GradBuffer);
         }
 
         internal override void Release()
         {
             base.Release();
+            if (_logp is { } lp) K.Recycle(lp);
             _logp = null;
         }
     }

@@ -1,4 +1,4 @@
-using TP = System.Numerics.Tensors.TensorPrimitives;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -21,8 +21,7 @@ public sealed partial class Tensor<T>
                 throw new ArgumentOutOfRangeException(nameof(indices), $"IndexSelect: index {indices[i]} at position {i} is outside [0, {rows}) for shape {ShapeUtil.Format(_shape)}.");
         int[] outShape = [indices.Length, .. _shape[1..]];
         var r = Uninitialized(outShape);
-        var src = Span; var dst = r.Span;
-        for (int i = 0; i < indices.Length; i++) src.Slice(indices[i] * row, row).CopyTo(dst.Slice(i * row, row));
+        K.Gather(Buffer, row, indices, r.Buffer);
         return ShouldRecord(this) ? r.WithCreator(new IndexSelectNode(this, indices.AsSpan().ToArray(), row)) : r;
     }
 
@@ -30,14 +29,6 @@ public sealed partial class Tensor<T>
     {
         internal override string Name => "IndexSelect";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
-        {
-            var dx = Inputs[0].GradTarget;
-            for (int i = 0; i < indices.Length; i++)
-            {
-                var d = dx.Slice(indices[i] * row, row);
-                TP.Add(d, g.Slice(i * row, row), d);
-            }
-        }
+        internal override void Backward(Tensor<T> output, Buffer<T> g) => K.ScatterAdd(g, row, indices, Inputs[0].GradBuffer);
     }
 }

@@ -1,4 +1,4 @@
-using Autograd.Kernels;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -16,16 +16,17 @@ public sealed partial class Tensor<T>
         ArgumentNullException.ThrowIfNull(other);
         var s = MatMulShape.Of(_shape, other._shape);
         var r = Uninitialized(s.OutShape);
-        var a = Span; var b = other.Span; var c = r.Span;
+        var k = K;
+        var a = Buffer; var b = other.Buffer; var c = r.Buffer;
         if (s.Batch == 1 || (s.BatchStrideB == 0))
         {
             // Leading axes of A fold into its rows: one GEMM.
-            Gemm.Multiply<T>(false, false, s.M * s.Batch, s.N, s.K, a, b, c, accumulate: false);
+            k.MatMul(false, false, s.M * s.Batch, s.N, s.K, a, b, c, accumulate: false);
         }
         else
         {
             for (int i = 0; i < s.Batch; i++)
-                Gemm.Multiply<T>(false, false, s.M, s.N, s.K, a.Slice(i * s.BatchStrideA, s.M * s.K),
+                k.MatMul(false, false, s.M, s.N, s.K, a.Slice(i * s.BatchStrideA, s.M * s.K),
                     b.Slice(i * s.BatchStrideB, s.K * s.N), c.Slice(i * s.M * s.N, s.M * s.N), accumulate: false);
         }
         return ShouldRecord(this, other) ? r.WithCreator(new MatMulNode(this, other, s)) : r;
@@ -58,25 +59,26 @@ public sealed partial class Tensor<T>
     {
         internal override string Name => "MatMul";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             Tensor<T> a = Inputs[0], b = Inputs[1];
+            var k = K;
             if (s.BatchStrideB == 0)
             {
                 int rows = s.M * s.Batch;
-                if (a.RequiresGrad) Gemm.Multiply<T>(false, true, rows, s.K, s.N, g, b.Span, a.GradTarget, accumulate: true);
-                if (b.RequiresGrad) Gemm.Multiply<T>(true, false, s.K, s.N, rows, a.Span, g, b.GradTarget, accumulate: true);
+                if (a.RequiresGrad) k.MatMul(false, true, rows, s.K, s.N, g, b.Buffer, a.GradBuffer, accumulate: true);
+                if (b.RequiresGrad) k.MatMul(true, false, s.K, s.N, rows, a.Buffer, g, b.GradBuffer, accumulate: true);
                 return;
             }
-            var da = a.RequiresGrad ? a.GradTarget : default;
-            var db = b.RequiresGrad ? b.GradTarget : default;
+            var da = a.RequiresGrad ? a.GradBuffer : default;
+            var db = b.RequiresGrad ? b.GradBuffer : default;
             for (int i = 0; i < s.Batch; i++)
             {
                 var gi = g.Slice(i * s.M * s.N, s.M * s.N);
-                var ai = a.Span.Slice(i * s.BatchStrideA, s.M * s.K);
-                var bi = b.Span.Slice(i * s.BatchStrideB, s.K * s.N);
-                if (a.RequiresGrad) Gemm.Multiply<T>(false, true, s.M, s.K, s.N, gi, bi, da.Slice(i * s.BatchStrideA, s.M * s.K), accumulate: true);
-                if (b.RequiresGrad) Gemm.Multiply<T>(true, false, s.K, s.N, s.M, ai, gi, db.Slice(i * s.BatchStrideB, s.K * s.N), accumulate: true);
+                var ai = a.Buffer.Slice(i * s.BatchStrideA, s.M * s.K);
+                var bi = b.Buffer.Slice(i * s.BatchStrideB, s.K * s.N);
+                if (a.RequiresGrad) k.MatMul(false, true, s.M, s.K, s.N, gi, bi, da.Slice(i * s.BatchStrideA, s.M * s.K), accumulate: true);
+                if (b.RequiresGrad) k.MatMul(true, false, s.K, s.N, s.M, ai, gi, db.Slice(i * s.BatchStrideB, s.K * s.N), accumulate: true);
             }
         }
     }

@@ -1,3 +1,5 @@
+using Autograd.Backends;
+
 namespace Autograd;
 
 public sealed partial class Tensor<T>
@@ -15,20 +17,7 @@ public sealed partial class Tensor<T>
         var r = Uninitialized(ReducedShape(_shape, ax, keepDim));
         var (outer, size, inner) = ShapeUtil.Split(_shape, ax);
         var arg = new int[outer * inner];
-        var src = Span; var dst = r.Span;
-        for (int o = 0; o < outer; o++)
-            for (int i = 0; i < inner; i++)
-            {
-                int best = 0;
-                T m = src[o * size * inner + i];
-                for (int s = 1; s < size && !T.IsNaN(m); s++)
-                {
-                    T v = src[(o * size + s) * inner + i];
-                    if (v > m || T.IsNaN(v)) { m = v; best = s; }
-                }
-                dst[o * inner + i] = m;
-                arg[o * inner + i] = best;
-            }
+        K.Max(Buffer, outer, size, inner, r.Buffer, arg);
         return ShouldRecord(this) ? r.WithCreator(new MaxNode(this, ax, arg)) : r;
     }
 
@@ -36,14 +25,11 @@ public sealed partial class Tensor<T>
     {
         internal override string Name => "Max";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             var x = Inputs[0];
             var (outer, size, inner) = ShapeUtil.Split(x._shape, axis);
-            var dx = x.GradTarget;
-            for (int o = 0; o < outer; o++)
-                for (int i = 0; i < inner; i++)
-                    dx[(o * size + argMax[o * inner + i]) * inner + i] += g[o * inner + i];
+            K.MaxBackward(g, argMax, outer, size, inner, x.GradBuffer);
         }
     }
 }

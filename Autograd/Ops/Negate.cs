@@ -1,25 +1,29 @@
-using TP = System.Numerics.Tensors.TensorPrimitives;
+using Autograd.Backends;
 
 namespace Autograd;
 
 public sealed partial class Tensor<T>
 {
+    private static readonly ElementwiseProgram NegateForward = ElementwiseProgram.Compile(-Expr.Input(0));
+
     /// <summary>Elementwise <c>-this</c>. d/dx = -1.</summary>
     public Tensor<T> Negate()
     {
-        var r = Uninitialized(_shape);
-        TP.Negate(Span, r.Span);
+        var r = MapForward(NegateForward);
         return ShouldRecord(this) ? r.WithCreator(new NegateNode(this)) : r;
     }
 
     private sealed class NegateNode(Tensor<T> x) : Node<T>(x)
     {
+        // Inputs: 0 = g, 1 = x, 2 = y (the output).
+        private static readonly ElementwiseProgram Derivative = ElementwiseProgram.Compile(-Expr.Input(0));
+
         internal override string Name => "Negate";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
-            var dx = Inputs[0].GradTarget;
-            TP.Subtract(dx, g, dx);
+            var x = Inputs[0];
+            K.Map(Derivative, [g, x.Buffer, output.Buffer], x.GradBuffer, accumulate: true);
         }
     }
 }

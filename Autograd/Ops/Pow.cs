@@ -1,4 +1,4 @@
-using TP = System.Numerics.Tensors.TensorPrimitives;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -7,26 +7,23 @@ public sealed partial class Tensor<T>
     /// <summary>Elementwise xᵖ for a constant exponent p. d/dx = p·xᵖ⁻¹ (0 for p = 0, also at x = 0, as PyTorch).</summary>
     public Tensor<T> Pow(T exponent)
     {
-        var r = Uninitialized(_shape);
-        TP.Pow(Span, exponent, r.Span);
-        return ShouldRecord(this) ? r.WithCreator(new PowNode(this, exponent)) : r;
+        double p = double.CreateTruncating(exponent);
+        var r = MapForward(ElementwiseProgram.Compile(Expr.Pow(Expr.Input(0), p)));
+        return ShouldRecord(this) ? r.WithCreator(new PowNode(this, p)) : r;
     }
 
-    private sealed class PowNode(Tensor<T> x, T exponent) : Node<T>(x)
+    private sealed class PowNode(Tensor<T> x, double exponent) : Node<T>(x)
     {
         internal override string Name => "Pow";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
-            // d/dx x⁰ = 0 everywhere; the general rule would give 0 · 0⁻¹ = NaN at x = 0.
-            if (exponent == T.Zero) { _ = Inputs[0].GradTarget; return; } // touch: the gradient exists and is zero
             var x = Inputs[0];
-            using var tmp = new Scratch<T>(g.Length);
-            var t = tmp.Span;
-            TP.Pow(x.Span, exponent - T.One, t);
-            TP.Multiply(t, exponent, t);
-            var dx = x.GradTarget;
-            TP.MultiplyAdd(g, t, dx, dx);
+            var dx = x.GradBuffer; // touched even for p = 0: the gradient exists and is zero
+            // d/dx x⁰ = 0 everywhere; the general rule would give 0 · 0⁻¹ = NaN at x = 0.
+            if (exponent == 0) return;
+            var derivative = ElementwiseProgram.Compile(Expr.Input(0) * (exponent * Expr.Pow(Expr.Input(1), exponent - 1)));
+            K.Map(derivative, [g, x.Buffer], dx, accumulate: true);
         }
     }
 }

@@ -1,27 +1,29 @@
-using TP = System.Numerics.Tensors.TensorPrimitives;
+using Autograd.Backends;
 
 namespace Autograd;
 
 public sealed partial class Tensor<T>
 {
+    private static readonly ElementwiseProgram ReluForward = ElementwiseProgram.Compile(Expr.Max(Expr.Input(0), 0));
+
     /// <summary>Elementwise max(x, 0). d/dx = 1 where x &gt; 0, else 0 (0 at 0, as PyTorch).</summary>
     public Tensor<T> Relu()
     {
-        var r = Uninitialized(_shape);
-        TP.Max(Span, T.Zero, r.Span);
+        var r = MapForward(ReluForward);
         return ShouldRecord(this) ? r.WithCreator(new ReluNode(this)) : r;
     }
 
     private sealed class ReluNode(Tensor<T> x) : Node<T>(x)
     {
+        // Inputs: 0 = g, 1 = x, 2 = y (the output).
+        private static readonly ElementwiseProgram Derivative = ElementwiseProgram.Compile(Expr.Input(0) * Expr.Step(Expr.Input(1)));
+
         internal override string Name => "Relu";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
-            var x = Inputs[0].Span;
-            var dx = Inputs[0].GradTarget;
-            for (int i = 0; i < dx.Length; i++)
-                if (x[i] > T.Zero) dx[i] += g[i];
+            var x = Inputs[0];
+            K.Map(Derivative, [g, x.Buffer, output.Buffer], x.GradBuffer, accumulate: true);
         }
     }
 }

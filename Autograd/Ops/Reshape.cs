@@ -1,4 +1,4 @@
-using TP = System.Numerics.Tensors.TensorPrimitives;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -34,7 +34,7 @@ public sealed partial class Tensor<T>
         else if (known != Length)
             throw new ArgumentException($"Reshape: shape {ShapeUtil.Format(_shape)} ({Length} elements) cannot become {ShapeUtil.Format(shape)}.", nameof(shape));
 
-        var r = new Tensor<T>(s, Data);
+        var r = new Tensor<T>(s, _storage, _offset);
         return ShouldRecord(this) ? r.WithCreator(new ReshapeNode(this)) : r;
     }
 
@@ -42,10 +42,6 @@ public sealed partial class Tensor<T>
     {
         internal override string Name => "Reshape";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
-        {
-            var dx = Inputs[0].GradTarget;
-            TP.Add(dx, g, dx);
-        }
+        internal override void Backward(Tensor<T> output, Buffer<T> g) => K.Copy(g, Inputs[0].GradBuffer, accumulate: true);
     }
 }

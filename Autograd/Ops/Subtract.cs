@@ -1,5 +1,4 @@
-using Autograd.Kernels;
-using TP = System.Numerics.Tensors.TensorPrimitives;
+using Autograd.Backends;
 
 namespace Autograd;
 
@@ -9,7 +8,7 @@ public sealed partial class Tensor<T>
     /// <exception cref="ArgumentException">The shapes cannot be broadcast together.</exception>
     public Tensor<T> Subtract(Tensor<T> other)
     {
-        var r = BroadcastForward<SubtractOperator<T>>(other, "Subtract");
+        var r = BroadcastForward(ElementwiseOp.Subtract, other, "Subtract");
         return ShouldRecord(this, other) ? r.WithCreator(new SubtractNode(this, other)) : r;
     }
 
@@ -17,16 +16,11 @@ public sealed partial class Tensor<T>
     {
         internal override string Name => "Subtract";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             Tensor<T> a = Inputs[0], b = Inputs[1];
-            if (a.RequiresGrad) Broadcast.AccumulateTo(g, output._shape, a.GradTarget, a._shape);
-            if (b.RequiresGrad)
-            {
-                using var neg = new Scratch<T>(g.Length);
-                TP.Negate(g, neg.Span);
-                Broadcast.AccumulateTo<T>(neg.Span, output._shape, b.GradTarget, b._shape);
-            }
+            if (a.RequiresGrad) K.ReduceTo(g, output._shape, a.GradBuffer, a._shape, T.One);
+            if (b.RequiresGrad) K.ReduceTo(g, output._shape, b.GradBuffer, b._shape, -T.One);
         }
     }
 }

@@ -1,3 +1,5 @@
+using Autograd.Backends;
+
 namespace Autograd;
 
 public sealed partial class Tensor<T>
@@ -10,32 +12,19 @@ public sealed partial class Tensor<T>
             throw new ArgumentException($"Transpose: needs rank >= 2, got shape {ShapeUtil.Format(_shape)}.");
         int[] outShape = [.. _shape[..^2], _shape[^1], _shape[^2]];
         var r = Uninitialized(outShape);
-        TransposeInto(Span, r.Span, _shape[^2], _shape[^1], accumulate: false);
+        int m = _shape[^2], n = _shape[^1];
+        K.Transpose(Buffer, r.Buffer, m * n == 0 ? 0 : Length / (m * n), m, n, accumulate: false);
         return ShouldRecord(this) ? r.WithCreator(new TransposeNode(this)) : r;
-    }
-
-    /// <summary>dst (batch of n×m) (+)= src (batch of m×n) transposed.</summary>
-    private static void TransposeInto(ReadOnlySpan<T> src, Span<T> dst, int m, int n, bool accumulate)
-    {
-        int block = m * n;
-        for (int off = 0; off < src.Length; off += block)
-        {
-            var s = src.Slice(off, block);
-            var d = dst.Slice(off, block);
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
-                {
-                    if (accumulate) d[j * m + i] += s[i * n + j];
-                    else d[j * m + i] = s[i * n + j];
-                }
-        }
     }
 
     private sealed class TransposeNode(Tensor<T> x) : Node<T>(x)
     {
         internal override string Name => "Transpose";
 
-        internal override void Backward(Tensor<T> output, ReadOnlySpan<T> g)
-            => TransposeInto(g, Inputs[0].GradTarget, output._shape[^2], output._shape[^1], accumulate: true);
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
+        {
+            int m = output._shape[^2], n = output._shape[^1];
+            K.Transpose(g, Inputs[0].GradBuffer, m * n == 0 ? 0 : output.Length / (m * n), m, n, accumulate: true);
+        }
     }
 }

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Autograd.Kernels;
+namespace Autograd.Backends.Cpu;
 
 /// <summary>
 /// The handful of vector operations the GEMM micro-kernel needs, abstracted over the vector width so a

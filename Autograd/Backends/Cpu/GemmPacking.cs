@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 
-namespace Autograd.Kernels;
+namespace Autograd.Backends.Cpu;
 
 internal static unsafe partial class GemmDriver<T, TV, TOps>
 {

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace Autograd.Kernels;
+namespace Autograd.Backends.Cpu;
 
 /// <summary>One GEMM call with its operands pinned: C (m×n) (+)= op(A) · op(B), all row-major.</summary>
 internal readonly unsafe struct GemmProblem<T> where T : unmanaged
@@ -22,21 +22,10 @@ internal readonly unsafe struct GemmProblem<T> where T : unmanaged
     public nint AColStride => TransA ? M : 1;
 }
 
-/// <summary>Cache-blocking sizes, in elements. Mutable only so benchmarks can tune them; results depend on KcMax.</summary>
-internal static class GemmBlocking
-{
-    /// <summary>Upper bound on the k-block; k is split into equal blocks so the last one is not tiny.</summary>
-    public static int KcMax = 384;
-    /// <summary>Rows of A packed per block (a multiple of the micro-kernel's 6 rows).</summary>
-    public static int Mc = 120;
-    /// <summary>Columns of B packed per block.</summary>
-    public static int Nc = 1024;
-}
-
 /// <summary>
 /// The blocked and the direct (unpacked) GEMM drivers for one element type and vector width.
-/// Blocked follows the usual five-loop structure: columns in blocks of <see cref="GemmBlocking.Nc"/>, k in blocks of at most
-/// <see cref="GemmBlocking.KcMax"/> (B block packed into NR-wide panels), rows in blocks of <see cref="GemmBlocking.Mc"/> (A block packed
+/// Blocked follows the usual five-loop structure: columns in blocks of <see cref="GemmOptions.Nc"/>, k in blocks of at most
+/// <see cref="GemmOptions.KcMax"/> (B block packed into NR-wide panels), rows in blocks of <see cref="GemmOptions.Mc"/> (A block packed
 /// into MR-tall panels), then the micro-kernel over every (MR × NR) tile. Transposes are absorbed by the packing.
 /// </summary>
 internal static unsafe partial class GemmDriver<T, TV, TOps>
@@ -47,11 +36,11 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
     public const int MR = GemmMicroKernel.MaxRows;
     public static int NR => 2 * TOps.Count;
 
-    // Block sizes (see GemmBlocking): the packed A block (Mc × kc) stays in L2, a B micro-panel (kc × NR) in
+    // Block sizes (see GemmOptions): the packed A block (Mc × kc) stays in L2, a B micro-panel (kc × NR) in
     // L1, the B block (kc × Nc) in L2/L3.
-    private static int KcMax => GemmBlocking.KcMax;
-    private static int Mc => GemmBlocking.Mc;
-    private static int Nc => GemmBlocking.Nc;
+    private static int KcMax => Gemm.Options.KcMax;
+    private static int Mc => Gemm.Options.Mc;
+    private static int Nc => Gemm.Options.Nc;
     private const int AlignBytes = 64;
 
     /// <summary>k-block length used for a given k. Depends on k only, so every element's summation order does too.</summary>

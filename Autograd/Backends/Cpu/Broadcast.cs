@@ -1,7 +1,7 @@
 using System.Numerics;
 using TP = System.Numerics.Tensors.TensorPrimitives;
 
-namespace Autograd.Kernels;
+namespace Autograd.Backends.Cpu;
 
 /// <summary>A vectorized elementwise binary operator for <see cref="Broadcast"/>.</summary>
 internal interface IBinaryOperator<T>
@@ -39,6 +39,20 @@ internal readonly struct DivideOperator<T> : IBinaryOperator<T> where T : unmana
     public static void Apply(T x, ReadOnlySpan<T> y, Span<T> d) => TP.Divide(x, y, d);
 }
 
+internal readonly struct MaxOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static void Apply(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) => TP.Max(x, y, d);
+    public static void Apply(ReadOnlySpan<T> x, T y, Span<T> d) => TP.Max(x, y, d);
+    public static void Apply(T x, ReadOnlySpan<T> y, Span<T> d) => TP.Max(y, x, d);
+}
+
+internal readonly struct MinOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static void Apply(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) => TP.Min(x, y, d);
+    public static void Apply(ReadOnlySpan<T> x, T y, Span<T> d) => TP.Min(x, y, d);
+    public static void Apply(T x, ReadOnlySpan<T> y, Span<T> d) => TP.Min(y, x, d);
+}
+
 /// <summary>
 /// NumPy-style broadcasting over dense row-major buffers. Axes are coalesced so the innermost
 /// loop runs over the longest contiguous run, where each operand is either a span or a scalar.
@@ -46,7 +60,7 @@ internal readonly struct DivideOperator<T> : IBinaryOperator<T> where T : unmana
 internal static class Broadcast
 {
     /// <summary>destination(outShape) = op(a(aShape), b(bShape)), broadcasting both.</summary>
-    public static void Apply<T, TOp>(ReadOnlySpan<T> a, int[] aShape, ReadOnlySpan<T> b, int[] bShape, Span<T> destination, int[] outShape)
+    public static void Apply<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<int> aShape, ReadOnlySpan<T> b, ReadOnlySpan<int> bShape, Span<T> destination, ReadOnlySpan<int> outShape)
         where T : unmanaged, IFloatingPointIeee754<T> where TOp : IBinaryOperator<T>
     {
         if (a.Length == destination.Length && b.Length == destination.Length) { TOp.Apply(a, b, destination); return; }
@@ -72,30 +86,48 @@ internal static class Broadcast
     }
 
     /// <summary>
-    /// target(targetShape) += source(sourceShape) summed over the axes on which target was broadcast
-    /// (the reduction every broadcasting op's backward needs).
+    /// target(targetShape) += scale · source(sourceShape) summed over the axes on which target was broadcast
+    /// (the reduction every broadcasting op's backward needs). Float sums of many rows accumulate in double.
     /// </summary>
-    public static void AccumulateTo<T>(ReadOnlySpan<T> source, int[] sourceShape, Span<T> target, int[] targetShape)
+    public static void AccumulateTo<T>(ReadOnlySpan<T> source, ReadOnlySpan<int> sourceShape, Span<T> target, ReadOnlySpan<int> targetShape, T scale)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (source.Length == target.Length) { TP.Add(target, source, target); return; }
-        if (target.Length == 1) { target[0] += TP.Sum(source); return; }
         if (source.Length == 0) return;
+        if (source.Length == target.Length)
+        {
+            if (scale == T.One) TP.Add(target, source, target);
+            else TP.MultiplyAdd(source, scale, target, target);
+            return;
+        }
+        if (target.Length == 1) { target[0] += scale * T.CreateTruncating(AccurateSum.Of(source)); return; }
 
         // The source is walked contiguously; only the target's strides matter, so the second operand's are all 0.
         var (shape, st, none) = Coalesce(sourceShape, ShapeUtil.BroadcastStrides(targetShape, sourceShape), new int[sourceShape.Length]);
         int rank = shape.Length;
         int n = shape[rank - 1];
         int it = st[rank - 1];
+        if (it == 0)
+        {
+            // Innermost axis reduced: each run sums to one target element.
+            Span<int> idx0 = stackalloc int[rank];
+            int offT0 = 0, unused0 = 0;
+            for (int offS = 0; offS < source.Length; offS += n)
+            {
+                target[offT0] += scale * T.CreateTruncating(AccurateSum.Of(source.Slice(offS, n)));
+                Advance(idx0, shape, st, none, ref offT0, ref unused0);
+            }
+            return;
+        }
+        // Runs add into target rows; sum them in double first (for float) so thousands of rows lose nothing.
+        using var acc = new AccurateRows<T>(target.Length);
         Span<int> idx = stackalloc int[rank];
         int offT = 0, unused = 0;
         for (int offS = 0; offS < source.Length; offS += n)
         {
-            var s = source.Slice(offS, n);
-            if (it != 0) TP.Add(target.Slice(offT, n), s, target.Slice(offT, n));
-            else target[offT] += TP.Sum(s);
+            acc.Add(offT, source.Slice(offS, n));
             Advance(idx, shape, st, none, ref offT, ref unused);
         }
+        acc.AddTo(target, scale);
     }
 
     private static void Advance(Span<int> idx, int[] shape, int[] sa, int[] sb, ref int offA, ref int offB)
@@ -114,7 +146,7 @@ internal static class Broadcast
     }
 
     /// <summary>Merges neighbouring axes that both operands walk the same way; drops size-1 axes.</summary>
-    private static (int[] Shape, int[] StridesA, int[] StridesB) Coalesce(int[] shape, int[] sa, int[] sb)
+    private static (int[] Shape, int[] StridesA, int[] StridesB) Coalesce(ReadOnlySpan<int> shape, int[] sa, int[] sb)
     {
         var s = new List<int>(shape.Length);
         var a = new List<int>(shape.Length);

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
-namespace Autograd.Kernels;
+namespace Autograd.Backends.Cpu;
 
 /// <summary>Instruction set the GEMM runs with; <see cref="Auto"/> picks the widest accelerated one.</summary>
 internal enum GemmIsa { Auto, Vector512, Vector256, Vector128, Scalar }
@@ -13,41 +13,27 @@ internal enum GemmIsa { Auto, Vector512, Vector256, Vector128, Scalar }
 /// <remarks>
 /// Small problems run a direct kernel on the operands in place; larger ones pack A and B into cache-sized
 /// panels and run a 6×(2 vectors) register-blocked FMA micro-kernel (6×32 for float, 6×16 for double with
-/// AVX-512). Above <see cref="ParallelThreshold"/> the rows or columns are split across up to
-/// <see cref="MaxThreads"/> threads. Results are deterministic: each element's summation order depends only on
+/// AVX-512). Above <see cref="GemmOptions.ParallelThreshold"/> the rows or columns are split across up to
+/// <see cref="Tensor.NumThreads"/> threads. Results are deterministic: each element's summation order depends only on
 /// (m, n, k) and the instruction set, never on the thread count.
 /// </remarks>
 internal static class Gemm
 {
-    private static int _maxThreads = Environment.ProcessorCount;
-
-    /// <summary>Most threads one call may use (default: processor count). Set to 1 to force single-threaded runs.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Value below 1.</exception>
-    public static int MaxThreads
+    /// <summary>The tuning in force; replace the whole object to change it (benchmarks and tests do).</summary>
+    public static GemmOptions Options
     {
-        get => _maxThreads;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxThreads));
-            _maxThreads = value;
-        }
+        get => s_options;
+        set => s_options = value ?? throw new ArgumentNullException(nameof(value));
     }
 
-    /// <summary>m·n·k (multiply-adds) at or above which a call is split across threads.</summary>
-    public static long ParallelThreshold = 1L << 22;
-
-    /// <summary>m·n·k below which the direct (unpacked) path runs; packing would cost more than it saves.</summary>
-    public static long DirectThreshold = 1L << 18;
-
-    /// <summary>Forces an instruction set (tests use it to cover the fallbacks); Auto by default.</summary>
-    internal static GemmIsa Isa { get; set; } = GemmIsa.Auto;
+    private static GemmOptions s_options = GemmOptions.Default;
 
     /// <summary>The instruction set a call would use now.</summary>
     internal static GemmIsa EffectiveIsa
     {
         get
         {
-            GemmIsa isa = Isa;
+            GemmIsa isa = Options.Isa;
             if ((isa is GemmIsa.Auto or GemmIsa.Vector512) && Vector512.IsHardwareAccelerated) return GemmIsa.Vector512;
             if ((isa is GemmIsa.Auto or GemmIsa.Vector512 or GemmIsa.Vector256) && Vector256.IsHardwareAccelerated) return GemmIsa.Vector256;
             if (isa != GemmIsa.Scalar && Vector128.IsHardwareAccelerated) return GemmIsa.Vector128;
@@ -108,7 +94,8 @@ internal static class Gemm
         where TOps : IGemmVector<TV, T>
     {
         long work = (long)p.M * p.N * p.K;
-        if (work < DirectThreshold)
+        var options = Options;
+        if (work < options.DirectThreshold)
         {
             GemmDriver<T, TV, TOps>.Direct(p);
             return;
@@ -117,7 +104,7 @@ internal static class Gemm
         int mr = GemmDriver<T, TV, TOps>.MR, nr = GemmDriver<T, TV, TOps>.NR;
         int rowTiles = (p.M + mr - 1) / mr, colTiles = (p.N + nr - 1) / nr;
         bool splitRows = rowTiles >= colTiles;
-        int parts = work < ParallelThreshold ? 1 : Math.Min(MaxThreads, splitRows ? rowTiles : colTiles);
+        int parts = work < options.ParallelThreshold ? 1 : Math.Min(CpuParallel.Threads, splitRows ? rowTiles : colTiles);
         if (parts <= 1)
         {
             GemmDriver<T, TV, TOps>.Blocked(p, 0, p.M, 0, p.N);
@@ -127,23 +114,66 @@ internal static class Gemm
         RunParallel<T, TV, TOps>(p, parts, splitRows, splitRows ? rowTiles : colTiles);
     }
 
-    // Separate from Run so the closure is only allocated when a call is actually split.
     private static void RunParallel<T, TV, TOps>(GemmProblem<T> p, int parts, bool splitRows, int tiles)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
         where TOps : IGemmVector<TV, T>
     {
-        int mr = GemmDriver<T, TV, TOps>.MR, nr = GemmDriver<T, TV, TOps>.NR;
-        // Whole tiles per part, so every part runs exactly the arithmetic the single-threaded call would.
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t =>
-        {
-            int lo = (int)((long)tiles * t / parts), hi = (int)((long)tiles * (t + 1) / parts);
-            if (splitRows)
-                GemmDriver<T, TV, TOps>.Blocked(p, lo * mr, Math.Min(p.M, hi * mr), 0, p.N);
-            else
-                GemmDriver<T, TV, TOps>.Blocked(p, 0, p.M, lo * nr, Math.Min(p.N, hi * nr));
-        });
+        var work = GemmWork<T, TV, TOps>.Instance ??= new GemmWork<T, TV, TOps>();
+        work.Set(p, parts, splitRows, tiles);
+        CpuParallel.Run(work, parts);
     }
+
+    /// <summary>Whole tiles per part, so every part runs exactly the arithmetic the single-threaded call would.</summary>
+    private sealed class GemmWork<T, TV, TOps> : IParallelWork
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TOps : IGemmVector<TV, T>
+    {
+        [ThreadStatic] public static GemmWork<T, TV, TOps>? Instance;
+        private GemmProblem<T> _p;
+        private int _parts, _tiles;
+        private bool _splitRows;
+
+        public void Set(GemmProblem<T> p, int parts, bool splitRows, int tiles)
+        {
+            _p = p; _parts = parts; _splitRows = splitRows; _tiles = tiles;
+        }
+
+        public void RunPart(int t)
+        {
+            int mr = GemmDriver<T, TV, TOps>.MR, nr = GemmDriver<T, TV, TOps>.NR;
+            int lo = (int)((long)_tiles * t / _parts), hi = (int)((long)_tiles * (t + 1) / _parts);
+            if (_splitRows)
+                GemmDriver<T, TV, TOps>.Blocked(_p, lo * mr, Math.Min(_p.M, hi * mr), 0, _p.N);
+            else
+                GemmDriver<T, TV, TOps>.Blocked(_p, 0, _p.M, lo * nr, Math.Min(_p.N, hi * nr));
+        }
+    }
+}
+
+/// <summary>GEMM tuning: work thresholds, cache blocking and the instruction set. Immutable; results depend on <see cref="KcMax"/> and <see cref="Isa"/> only.</summary>
+internal sealed record GemmOptions
+{
+    public static readonly GemmOptions Default = new();
+
+    /// <summary>m·n·k (multiply-adds) at or above which a call is split across threads.</summary>
+    public long ParallelThreshold { get; init; } = 1L << 22;
+
+    /// <summary>m·n·k below which the direct (unpacked) path runs; packing would cost more than it saves.</summary>
+    public long DirectThreshold { get; init; } = 1L << 18;
+
+    /// <summary>Upper bound on the k-block; k is split into equal blocks so the last one is not tiny.</summary>
+    public int KcMax { get; init; } = 384;
+
+    /// <summary>Rows of A packed per block (a multiple of the micro-kernel's 6 rows).</summary>
+    public int Mc { get; init; } = 120;
+
+    /// <summary>Columns of B packed per block.</summary>
+    public int Nc { get; init; } = 1024;
+
+    /// <summary>Forces an instruction set (tests use it to cover the fallbacks); Auto by default.</summary>
+    public GemmIsa Isa { get; init; } = GemmIsa.Auto;
 }
 
 /// <summary>Plain loops for hardware without SIMD acceleration; each element summed in increasing p.</summary>

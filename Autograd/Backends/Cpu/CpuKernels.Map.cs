@@ -1,0 +1,257 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Autograd.Backends.Cpu;
+
+// Elementwise programs run chunk by chunk: every step of the program works on a chunk small enough that
+// the chunk's intermediates stay in L1, so a program of five steps costs about one pass over memory.
+internal sealed unsafe partial class CpuKernels<T>
+{
+    private const int Chunk = 512;
+
+    [ThreadStatic] private static T[]? t_registers;
+
+    public void Map(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, Buffer<T> destination, bool accumulate)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (inputs.Length < program.InputCount)
+            throw new ArgumentException($"Map: program '{program}' reads {program.InputCount} inputs, got {inputs.Length}.");
+        int n = destination.Length;
+        foreach (var b in inputs)
+            if (b.Length != n) throw new ArgumentException($"Map: program '{program}' got an input of {b.Length} elements for a destination of {n}.");
+        if (n == 0) return;
+
+        var pins = new System.Buffers.MemoryHandle[inputs.Length + 1];
+        T** ptrs = stackalloc T*[Math.Max(inputs.Length, 1)];
+        try
+        {
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                pins[i] = ((HostStorage<T>)inputs[i].Storage).Array.AsMemory(inputs[i].Offset).Pin();
+                ptrs[i] = (T*)pins[i].Pointer;
+            }
+            pins[^1] = ((HostStorage<T>)destination.Storage).Array.AsMemory(destination.Offset).Pin();
+            T* dst = (T*)pins[^1].Pointer;
+            int chunks = (n + Chunk - 1) / Chunk;
+            if (n >= ParallelThreshold && CpuParallel.Threads > 1)
+            {
+                var work = MapWork.Get();
+                work.Set(program, ptrs, inputs.Length, dst, n, accumulate, chunks);
+                CpuParallel.Run(work, work.Parts);
+                work.Clear();
+            }
+            else
+            {
+                MapRange(program, ptrs, dst, 0, n, accumulate);
+            }
+        }
+        finally
+        {
+            foreach (var p in pins) p.Dispose();
+        }
+    }
+
+    /// <summary>Evaluates the program over elements [start, end).</summary>
+    private static void MapRange(ElementwiseProgram program, T** inputs, T* dst, int start, int end, bool accumulate)
+    {
+        var steps = program.Steps;
+        int count = steps.Count;
+        var regs = t_registers;
+        if (regs is null || regs.Length < count * Chunk) t_registers = regs = new T[Math.Max(count, 8) * Chunk];
+        T** at = stackalloc T*[count];
+        T* scalar = stackalloc T[count];
+        bool* isScalar = stackalloc bool[count];
+        fixed (T* scratch = regs)
+        {
+            for (int c = start; c < end; c += Chunk)
+            {
+                int len = Math.Min(Chunk, end - c);
+                for (int i = 0; i < count; i++)
+                {
+                    var s = steps[i];
+                    bool last = i == count - 1;
+                    // The last step writes straight into the destination unless it must be added.
+                    T* outp = last && !accumulate ? dst + c : scratch + (nint)i * Chunk;
+                    isScalar[i] = false;
+                    switch (s.Op)
+                    {
+                        case ElementwiseOp.Input:
+                            if (last && !accumulate) new ReadOnlySpan<T>(inputs[s.Left] + c, len).CopyTo(new Span<T>(outp, len));
+                            else outp = inputs[s.Left] + c;
+                            break;
+                        case ElementwiseOp.Constant:
+                            scalar[i] = T.CreateTruncating(s.Value);
+                            isScalar[i] = true;
+                            if (last) new Span<T>(outp, len).Fill(scalar[i]);
+                            break;
+                        default:
+                            if (s.Right < 0) Unary(s.Op, isScalar[s.Left], scalar[s.Left], at[s.Left], outp, len, out isScalar[i], out scalar[i]);
+                            else Binary(s.Op, isScalar[s.Left], scalar[s.Left], at[s.Left], isScalar[s.Right], scalar[s.Right], at[s.Right], outp, len, out isScalar[i], out scalar[i]);
+                            if (last && isScalar[i]) new Span<T>(outp, len).Fill(scalar[i]);
+                            break;
+                    }
+                    at[i] = outp;
+                }
+                if (accumulate)
+                {
+                    var d = new Span<T>(dst + c, len);
+                    TP.Add(d, new ReadOnlySpan<T>(at[count - 1], len), d);
+                }
+            }
+        }
+    }
+
+    private static void Unary(ElementwiseOp op, bool xScalar, T xs, T* x, T* y, int n, out bool scalar, out T value)
+    {
+        if (xScalar)
+        {
+            scalar = true;
+            value = ScalarOp(op, xs, T.Zero);
+            return;
+        }
+        scalar = false;
+        value = T.Zero;
+        var src = new ReadOnlySpan<T>(x, n);
+        var dst = new Span<T>(y, n);
+        switch (op)
+        {
+            case ElementwiseOp.Negate: TP.Negate(src, dst); break;
+            case ElementwiseOp.Exp: TP.Exp(src, dst); break;
+            case ElementwiseOp.Log: TP.Log(src, dst); break;
+            case ElementwiseOp.Tanh: TP.Tanh(src, dst); break;
+            case ElementwiseOp.Sigmoid: TP.Sigmoid(src, dst); break;
+            case ElementwiseOp.Sqrt: TP.Sqrt(src, dst); break;
+            case ElementwiseOp.Step: Step(x, y, n); break;
+            default: throw new NotSupportedException($"Map: {op} is not a unary op.");
+        }
+    }
+
+    private static void Binary(ElementwiseOp op, bool aScalar, T av, T* a, bool bScalar, T bv, T* b, T* y, int n, out bool scalar, out T value)
+    {
+        scalar = false;
+        value = T.Zero;
+        if (aScalar && bScalar)
+        {
+            scalar = true;
+            value = ScalarOp(op, av, bv);
+            return;
+        }
+        var d = new Span<T>(y, n);
+        if (bScalar)
+        {
+            var x = new ReadOnlySpan<T>(a, n);
+            switch (op)
+            {
+                case ElementwiseOp.Add: TP.Add(x, bv, d); break;
+                case ElementwiseOp.Subtract: TP.Subtract(x, bv, d); break;
+                case ElementwiseOp.Multiply: TP.Multiply(x, bv, d); break;
+                case ElementwiseOp.Divide: TP.Divide(x, bv, d); break;
+                case ElementwiseOp.Pow: TP.Pow(x, bv, d); break;
+                case ElementwiseOp.Max: TP.Max(x, bv, d); break;
+                case ElementwiseOp.Min: TP.Min(x, bv, d); break;
+                default: throw new NotSupportedException($"Map: {op} is not a binary op.");
+            }
+            return;
+        }
+        var yv = new ReadOnlySpan<T>(b, n);
+        if (aScalar)
+        {
+            switch (op)
+            {
+                case ElementwiseOp.Add: TP.Add(yv, av, d); break;
+                case ElementwiseOp.Subtract: TP.Subtract(av, yv, d); break;
+                case ElementwiseOp.Multiply: TP.Multiply(yv, av, d); break;
+                case ElementwiseOp.Divide: TP.Divide(av, yv, d); break;
+                case ElementwiseOp.Pow: TP.Pow(av, yv, d); break;
+                case ElementwiseOp.Max: TP.Max(yv, av, d); break;
+                case ElementwiseOp.Min: TP.Min(yv, av, d); break;
+                default: throw new NotSupportedException($"Map: {op} is not a binary op.");
+            }
+            return;
+        }
+        var xv = new ReadOnlySpan<T>(a, n);
+        switch (op)
+        {
+            case ElementwiseOp.Add: TP.Add(xv, yv, d); break;
+            case ElementwiseOp.Subtract: TP.Subtract(xv, yv, d); break;
+            case ElementwiseOp.Multiply: TP.Multiply(xv, yv, d); break;
+            case ElementwiseOp.Divide: TP.Divide(xv, yv, d); break;
+            case ElementwiseOp.Pow: TP.Pow(xv, yv, d); break;
+            case ElementwiseOp.Max: TP.Max(xv, yv, d); break;
+            case ElementwiseOp.Min: TP.Min(xv, yv, d); break;
+            default: throw new NotSupportedException($"Map: {op} is not a binary op.");
+        }
+    }
+
+    /// <summary>One element of an op, for steps whose operands are all constants.</summary>
+    internal static T ScalarOp(ElementwiseOp op, T a, T b) => op switch
+    {
+        ElementwiseOp.Add => a + b,
+        ElementwiseOp.Subtract => a - b,
+        ElementwiseOp.Multiply => a * b,
+        ElementwiseOp.Divide => a / b,
+        ElementwiseOp.Pow => T.Pow(a, b),
+        ElementwiseOp.Max => T.IsNaN(a) || T.IsNaN(b) ? T.NaN : T.Max(a, b),
+        ElementwiseOp.Min => T.IsNaN(a) || T.IsNaN(b) ? T.NaN : T.Min(a, b),
+        ElementwiseOp.Negate => -a,
+        ElementwiseOp.Exp => T.Exp(a),
+        ElementwiseOp.Log => T.Log(a),
+        ElementwiseOp.Tanh => T.Tanh(a),
+        ElementwiseOp.Sigmoid => T.One / (T.One + T.Exp(-a)),
+        ElementwiseOp.Sqrt => T.Sqrt(a),
+        ElementwiseOp.Step => a > T.Zero ? T.One : T.Zero,
+        _ => throw new NotSupportedException($"Map: {op} has no scalar form."),
+    };
+
+    private static void Step(T* x, T* y, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + Vector512<T>.Count <= n; i += Vector512<T>.Count)
+            {
+                var v = Vector512.Load(x + i);
+                Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<T>.Zero), Vector512<T>.One, Vector512<T>.Zero).Store(y + i);
+            }
+        }
+        for (; i < n; i++) y[i] = x[i] > T.Zero ? T.One : T.Zero;
+    }
+
+    /// <summary>A program split into equal chunk ranges, one per part; the split never changes a result.</summary>
+    private sealed class MapWork : IParallelWork
+    {
+        [ThreadStatic] private static MapWork? t_instance;
+        private ElementwiseProgram? _program;
+        private T** _inputs;
+        private T* _dst;
+        private int _n, _chunksPerPart;
+        private bool _accumulate;
+        private readonly T*[] _inputCopy = new T*[16];
+
+        public int Parts { get; private set; }
+
+        public static MapWork Get() => t_instance ??= new MapWork();
+
+        public void Set(ElementwiseProgram program, T** inputs, int inputCount, T* dst, int n, bool accumulate, int chunks)
+        {
+            _program = program;
+            if (inputCount > _inputCopy.Length) throw new NotSupportedException("Map: more than 16 inputs.");
+            _inputs = inputs;
+            _dst = dst;
+            _n = n;
+            _accumulate = accumulate;
+            Parts = Math.Min(CpuParallel.Threads, chunks);
+            _chunksPerPart = (chunks + Parts - 1) / Parts;
+        }
+
+        public void Clear() => _program = null;
+
+        public void RunPart(int part)
+        {
+            int start = part * _chunksPerPart * Chunk;
+            int end = Math.Min(_n, start + _chunksPerPart * Chunk);
+            if (start < end) MapRange(_program!, _inputs, _dst, start, end, _accumulate);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Autograd.Backends.Cpu;
+
+internal sealed partial class CpuKernels<T>
+{
+    private const long MaxPooledElements = 256L * 1024 * 1024 / 4; // ~256 MB of float per thread
+
+    // Per thread: a layer's graph is built and released on one thread, so no locking; exact-length buckets
+    // suffice because shapes repeat from step to step.
+    [ThreadStatic] private static Dictionary<int, Stack<HostStorage<T>>>? t_buckets;
+    [ThreadStatic] private static long t_pooledElements;
+
+    public Storage<T> Allocate(int length) => new HostStorage<T>(_backend, GC.AllocateUninitializedArray<T>(length));
+
+    public Storage<T> Rent(int length)
+    {
+        if (t_buckets is not null && t_buckets.TryGetValue(length, out var stack) && stack.Count > 0)
+        {
+            var s = stack.Pop();
+            t_pooledElements -= length;
+            return s;
+        }
+        return Allocate(length);
+    }
+
+    public void Recycle(Storage<T> storage)
+    {
+        if (storage is not HostStorage<T> h || h.Length == 0 || t_pooledElements + h.Length > MaxPooledElements) return;
+        h.Touch(); // its next owner sees new contents: drop caches derived from the old ones
+        t_buckets ??= new Dictionary<int, Stack<HostStorage<T>>>();
+        if (!t_buckets.TryGetValue(h.Length, out var stack)) t_buckets[h.Length] = stack = new Stack<HostStorage<T>>();
+        stack.Push(h);
+        t_pooledElements += h.Length;
+    }
+
+    public void Upload(ReadOnlySpan<T> source, Buffer<T> destination) => source.CopyTo(S(destination));
+
+    public void Download(Buffer<T> source, Span<T> destination) => S(source).CopyTo(destination);
+
+    public void Fill(Buffer<T> destination, T value) => S(destination).Fill(value);
+
+    public void Copy(Buffer<T> source, Buffer<T> destination, bool accumulate)
+    {
+        var s = S(source);
+        var d = S(destination);
+        if (accumulate) TP.Add(d, s, d);
+        else s.CopyTo(d);
+    }
+}

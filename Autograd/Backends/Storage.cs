@@ -1,0 +1,100 @@
+using System.Numerics;
+
+namespace Autograd.Backends;
+
+/// <summary>
+/// A block of elements owned by a backend. Tensors are row-major, contiguous windows (an offset and a
+/// length) into a storage; views (reshapes, leading-axis slices, detached copies) share one.
+/// </summary>
+/// <remarks>
+/// A backend subclasses this for its own memory (host arrays here; device memory for a GPU backend). The
+/// engine keeps the bookkeeping that is the same for every backend: a version counter bumped by every
+/// in-place write (caches of derived data, such as packed GEMM panels, key on it), and a reference count
+/// for pooled storage, which goes back to its backend's pool only when every tensor that may read it has
+/// given it up.
+/// </remarks>
+public abstract class Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private int _references;
+
+    /// <summary>A storage of <paramref name="length"/> elements belonging to <paramref name="backend"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="backend"/> is null.</exception>
+    protected Storage(Backend backend, int length)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Backend = backend;
+        Length = length;
+    }
+
+    /// <summary>The backend whose kernels can read and write this storage.</summary>
+    public Backend Backend { get; }
+
+    /// <summary>The number of elements.</summary>
+    public int Length { get; }
+
+    /// <summary>Incremented by every write that is not an op's fresh result (in-place updates, loads, recycling).</summary>
+    public int Version { get; private set; }
+
+    /// <summary>Records an in-place write: anything derived from the old contents is stale.</summary>
+    public void Touch()
+    {
+        Version++;
+        OnTouched();
+    }
+
+    /// <summary>Called after <see cref="Touch"/>; backends drop caches derived from the contents here.</summary>
+    protected virtual void OnTouched() { }
+
+    /// <summary>True while this storage is on loan from its backend's pool.</summary>
+    internal bool Pooled { get; set; }
+
+    internal void AddReference() => _references++;
+
+    /// <summary>Gives up one reference; true when it was the last.</summary>
+    internal bool RemoveReference() => --_references == 0;
+}
+
+/// <summary>Storage in a managed array on the host: what the CPU and reference backends use.</summary>
+public sealed class HostStorage<T> : Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Wraps <paramref name="array"/> (not copied) for <paramref name="backend"/>.</summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public HostStorage(Backend backend, T[] array) : base(backend, (array ?? throw new ArgumentNullException(nameof(array))).Length)
+        => Array = array;
+
+    /// <summary>The elements.</summary>
+    public T[] Array { get; }
+
+    /// <summary>Derived data a backend keeps with the contents (e.g. packed GEMM panels); dropped on every write.</summary>
+    internal object? Cache { get; set; }
+
+    /// <inheritdoc />
+    protected override void OnTouched()
+    {
+        if (Cache is IDisposable d) d.Dispose();
+        Cache = null;
+    }
+}
+
+/// <summary>A contiguous window of a storage: what kernels read and write.</summary>
+/// <param name="Storage">The storage.</param>
+/// <param name="Offset">The first element's index in the storage.</param>
+/// <param name="Length">The number of elements.</param>
+public readonly record struct Buffer<T>(Storage<T> Storage, int Offset, int Length) where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The elements of a host buffer as a span.</summary>
+    /// <exception cref="NotSupportedException">The storage is not host memory.</exception>
+    public Span<T> HostSpan => Storage is HostStorage<T> h
+        ? h.Array.AsSpan(Offset, Length)
+        : throw new NotSupportedException($"Buffer: storage of backend '{Storage.Backend.Name}' is not host memory.");
+
+    /// <summary>Elements [start, start + length) of this buffer.</summary>
+    public Buffer<T> Slice(int start, int length)
+    {
+        if ((uint)start > (uint)Length || (uint)length > (uint)(Length - start))
+            throw new ArgumentOutOfRangeException(nameof(start), $"Buffer.Slice: [{start}, {(long)start + length}) is outside a buffer of {Length}.");
+        return new(Storage, Offset + start, length);
+    }
+}
