@@ -63,7 +63,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var key in state.Keys)
             if (!own.ContainsKey(key))
                 throw new ArgumentException($"LoadStateDict: unexpected key '{key}'.", nameof(state));
-        foreach (var (name, p) in own) p.CopyFrom(state[name].AsSpan());
+        foreach (var (name, p) in own) p.CopyFrom(state[name]);
     }
 
     /// <summary>Lets lazily built modules create their parameters from a state dict's shapes.</summary>

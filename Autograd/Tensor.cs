@@ -87,7 +87,7 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
         }
     }
 
-    private static readonly Storage<T> Released = new HostStorage<T>(Backend.Cpu, []);
+    private static Storage<T> Released => ReleasedStorage<T>.Instance;
 
     /// <summary>The elements as a kernel argument.</summary>
     internal Buffer<T> Buffer
@@ -160,6 +160,17 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
         if (values.Length != Length)
             throw new ArgumentException($"CopyFrom: {values.Length} values for a tensor of shape {ShapeUtil.Format(_shape)} ({Length} elements).", nameof(values));
         K.Upload(values, Buffer);
+        _storage.Touch();
+    }
+
+    /// <summary>Copies the values of <paramref name="source"/> (same element count) into this tensor's storage, without recording anything.</summary>
+    /// <exception cref="ArgumentException">The element counts differ.</exception>
+    public void CopyFrom(Tensor<T> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Length != Length)
+            throw new ArgumentException($"CopyFrom: a tensor of shape {ShapeUtil.Format(source._shape)} ({source.Length} elements) into one of shape {ShapeUtil.Format(_shape)} ({Length} elements).", nameof(source));
+        K.Copy(source.Buffer, Buffer, accumulate: false);
         _storage.Touch();
     }
 

@@ -5,7 +5,9 @@ namespace Autograd.Tests.Engine;
 /// every row's forward is compared with an independent naive computation (a gradcheck alone
 /// would pass a consistently wrong forward).
 /// </summary>
-public class OpTableTests
+[TestFixture("cpu")]
+[TestFixture("reference")]
+public class OpTableTests(string backend) : BackendFixture(backend)
 {
     public static IEnumerable<TestCaseData> Cases()
         => OpTable.Rows().Select(r => new TestCaseData(r).SetArgDisplayNames(r.Name));

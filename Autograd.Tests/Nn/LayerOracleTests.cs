@@ -8,7 +8,9 @@ namespace Autograd.Tests.Nn;
 /// The composed layers against two independent oracles: PyTorch golden values and the
 /// hand-derived reference nodes (Autograd.Nn.Reference), in double.
 /// </summary>
-public class LayerOracleTests
+[TestFixture("cpu")]
+[TestFixture("reference")]
+public class LayerOracleTests(string backend) : BackendFixture(backend)
 {
     private static RecurrentLayer<double> Layer(ReferenceCellKind kind, int hidden, int output, bool resetAfter = false) => kind switch
     {

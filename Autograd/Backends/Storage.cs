@@ -56,6 +56,12 @@ public abstract class Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal bool RemoveReference() => --_references == 0;
 }
 
+/// <summary>What a tensor points at after its pooled storage went back to the pool: empty, so any read fails loudly.</summary>
+internal sealed class ReleasedStorage<T>() : Storage<T>(Backend.Cpu, 0) where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static readonly ReleasedStorage<T> Instance = new();
+}
+
 /// <summary>Storage in a managed array on the host: what the CPU and reference backends use.</summary>
 public sealed class HostStorage<T> : Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
