@@ -205,6 +205,7 @@ public sealed partial class Tensor<T>
             if (Creator is null)
             {
                 Grad ??= ZerosOutsidePool(_shape);
+                Grad._storage.Touch(); // the caller is about to add into it: caches of its contents are stale
                 return Grad.Buffer;
             }
             if (_passGrad is null)

@@ -214,3 +214,62 @@ public class GemmTests
         _ => true,
     };
 }
+
+/// <summary>The packed-B cache behind MatMul: reused across calls, never stale after an in-place write.</summary>
+public class GemmPackCacheTests
+{
+    private static float[] Naive(float[] x, float[] w, int m, int k, int n)
+    {
+        var r = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += (double)x[i * k + p] * w[p * n + j];
+                r[i * n + j] = (float)s;
+            }
+        return r;
+    }
+
+    [TestCase(3, 40, 70)]      // direct path
+    [TestCase(64, 300, 200)]   // blocked path
+    [TestCase(64, 800, 130)]   // blocked, several k-blocks
+    public void RepeatedUses_AndInPlaceWrites_GiveFreshResults(int m, int k, int n)
+    {
+        var rng = new Random(3);
+        var x = Tensor.Randn<float>(rng, m, k);
+        var w = Tensor.Randn<float>(rng, k, n);
+        for (int use = 0; use < 4; use++) // first use counts, second packs, later ones reuse
+            Assert.That(x.MatMul(w).ToArray(), Is.EqualTo(Naive(x.ToArray(), w.ToArray(), m, k, n)).Within(1e-3f), $"use {use}");
+
+        var fresh = Tensor.Randn<float>(rng, k, n).ToArray();
+        w.CopyFrom(fresh);
+        Assert.That(x.MatMul(w).ToArray(), Is.EqualTo(Naive(x.ToArray(), fresh, m, k, n)).Within(1e-3f), "after CopyFrom");
+
+        w.MultiplyInPlace(-2f);
+        var scaled = fresh.Select(v => -2f * v).ToArray();
+        Assert.That(x.MatMul(w).ToArray(), Is.EqualTo(Naive(x.ToArray(), scaled, m, k, n)).Within(2e-3f), "after MultiplyInPlace");
+    }
+
+    [Test]
+    public void TransposedUse_InBackward_IsCachedSeparately_AndCorrect()
+    {
+        var rng = new Random(4);
+        var w = Tensor.Randn<float>(rng, 256, 512);
+        w.RequiresGrad = true;
+        var hs = Enumerable.Range(0, 5).Select(_ => Tensor.Randn<float>(rng, 32, 256)).ToArray();
+        foreach (var h in hs) h.RequiresGrad = true;
+        var loss = hs.Select(h => h.MatMul(w).Sum()).Aggregate((a, b) => a + b);
+        loss.Backward();
+        // d/dh Σ(h·W) = 1 · Wᵀ: every row of dh is the row sums of W.
+        var wv = w.ToArray();
+        var rowSums = Enumerable.Range(0, 256).Select(i => Enumerable.Range(0, 512).Sum(j => (double)wv[i * 512 + j])).ToArray();
+        foreach (var h in hs)
+        {
+            var g = h.Grad!.ToArray();
+            for (int r = 0; r < 32; r++)
+                for (int i = 0; i < 256; i++)
+                    Assert.That(g[r * 256 + i], Is.EqualTo(rowSums[i]).Within(1e-3 * (1 + Math.Abs(rowSums[i]))));
+        }
+    }
+}

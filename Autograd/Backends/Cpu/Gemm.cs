@@ -51,8 +51,9 @@ internal static class Gemm
     /// <exception cref="ArgumentOutOfRangeException">A negative dimension.</exception>
     /// <exception cref="ArgumentException">A span shorter than its matrix (m·k, k·n or m·n elements).</exception>
     /// <exception cref="NotSupportedException">T is neither float nor double.</exception>
+    /// <param name="packCache">When given, op(B) is packed once into it and reused by later calls with the same B (see <see cref="GemmPackCache{T}"/>).</param>
     public static unsafe void Multiply<T>(bool transA, bool transB, int m, int n, int k,
-        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
+        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, GemmPackCache<T>? packCache = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (m < 0 || n < 0 || k < 0)
@@ -80,12 +81,26 @@ internal static class Gemm
             var problem = new GemmProblem<T>(transA, transB, m, n, k, pa, pb, pc, overwrite: !accumulate);
             switch (EffectiveIsa)
             {
-                case GemmIsa.Vector512: Run<T, Vector512<T>, GemmVector512<T>>(problem); break;
-                case GemmIsa.Vector256: Run<T, Vector256<T>, GemmVector256<T>>(problem); break;
-                case GemmIsa.Vector128: Run<T, Vector128<T>, GemmVector128<T>>(problem); break;
+                case GemmIsa.Vector512: Run<T, Vector512<T>, GemmVector512<T>>(WithPacked<T, Vector512<T>, GemmVector512<T>>(problem, packCache)); break;
+                case GemmIsa.Vector256: Run<T, Vector256<T>, GemmVector256<T>>(WithPacked<T, Vector256<T>, GemmVector256<T>>(problem, packCache)); break;
+                case GemmIsa.Vector128: Run<T, Vector128<T>, GemmVector128<T>>(WithPacked<T, Vector128<T>, GemmVector128<T>>(problem, packCache)); break;
                 default: GemmScalar.Run(problem); break;
             }
         }
+    }
+
+    /// <summary>The problem with op(B) taken from (or packed into) the cache, when the cache says it pays.</summary>
+    private static unsafe GemmProblem<T> WithPacked<T, TV, TOps>(in GemmProblem<T> p, GemmPackCache<T>? cache)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TOps : IGemmVector<TV, T>
+    {
+        if (cache is null) return p;
+        var key = new GemmPackKey(p.TransB, p.K, p.N, EffectiveIsa, Options.KcMax);
+        T* packed = cache.Lookup(key, GemmDriver<T, TV, TOps>.PackedLength(p.K, p.N), out bool fill);
+        if (packed == null) return p;
+        if (fill) GemmDriver<T, TV, TOps>.PackAllB(p, packed);
+        return new GemmProblem<T>(p.TransA, p.TransB, p.M, p.N, p.K, p.A, p.B, p.C, p.Overwrite, packed);
     }
 
     private static void Run<T, TV, TOps>(GemmProblem<T> p)

@@ -11,9 +11,12 @@ internal readonly unsafe struct GemmProblem<T> where T : unmanaged
     public readonly int M, N, K;
     public readonly bool TransA, TransB, Overwrite;
 
-    public GemmProblem(bool transA, bool transB, int m, int n, int k, T* a, T* b, T* c, bool overwrite)
+    /// <summary>op(B) already packed by <see cref="GemmDriver{T, TV, TOps}.PackAllB"/>, or null.</summary>
+    public readonly T* PackedB;
+
+    public GemmProblem(bool transA, bool transB, int m, int n, int k, T* a, T* b, T* c, bool overwrite, T* packedB = null)
     {
-        TransA = transA; TransB = transB; M = m; N = n; K = k; A = a; B = b; C = c; Overwrite = overwrite;
+        TransA = transA; TransB = transB; M = m; N = n; K = k; A = a; B = b; C = c; Overwrite = overwrite; PackedB = packedB;
     }
 
     /// <summary>Distance between consecutive rows of op(A) (A's row stride, or 1 when A is stored transposed).</summary>
@@ -62,7 +65,9 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
         int ncStep = Balanced(j1 - j0, Nc, nr), mcStep = Balanced(i1 - i0, Mc, MR);
         int ncMax = ncStep, mcMax = mcStep;
         int pad = AlignBytes / sizeof(T);
-        T[] bufB = ArrayPool<T>.Shared.Rent(kc * ncMax + pad);
+        bool prepacked = p.PackedB != null;
+        int nPad = RoundUp(n, nr);
+        T[] bufB = ArrayPool<T>.Shared.Rent(prepacked ? 1 : kc * ncMax + pad);
         T[] bufA = ArrayPool<T>.Shared.Rent(kc * mcMax + pad);
         try
         {
@@ -76,7 +81,8 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
                     for (int pc = 0; pc < k; pc += kc)
                     {
                         int kcb = Math.Min(kc, k - pc);
-                        PackB(p, bp, pc, kcb, jc, ncb);
+                        if (prepacked) bp = p.PackedB + (nint)pc * nPad + (nint)jc * kcb;
+                        else PackB(p, bp, pc, kcb, jc, ncb);
                         bool overwrite = p.Overwrite && pc == 0;
                         for (int ic = i0; ic < i1; ic += mcStep)
                         {
@@ -113,6 +119,11 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
     /// </summary>
     public static void Direct(in GemmProblem<T> p)
     {
+        if (p.PackedB != null && p.K <= KBlock(p.K) && p.M > 1)
+        {
+            DirectPacked(p);
+            return;
+        }
         if (p.TransB && !p.TransA)
         {
             DirectDot(p);
@@ -161,6 +172,34 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
         {
             if (scratch is not null) ArrayPool<T>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>Small problems with op(B) packed ahead of time (one k-block): A read in place, every panel ready.</summary>
+    private static void DirectPacked(in GemmProblem<T> p)
+    {
+        int m = p.M, n = p.N, k = p.K, nr = NR;
+        nint ars = p.ARowStride, acs = p.AColStride;
+        for (int j0 = 0; j0 < n; j0 += nr)
+        {
+            int ncols = Math.Min(nr, n - j0);
+            T* bPanel = p.PackedB + (nint)j0 * k;
+            for (int i0 = 0; i0 < m; i0 += MR)
+                Tile(Math.Min(MR, m - i0), ncols, k, p.A + i0 * ars, ars, acs, bPanel, nr, p.C + (nint)i0 * n + j0, n, p.Overwrite);
+        }
+    }
+
+    /// <summary>Elements <see cref="PackAllB"/> writes for a k × n op(B).</summary>
+    public static int PackedLength(int k, int n) => k * RoundUp(n, NR);
+
+    /// <summary>
+    /// Packs all of op(B) the way <see cref="Blocked"/> would block by block: for each k-block (at row pc of
+    /// op(B)), NR-wide panels of every column, the block starting at dst + pc·roundUp(n, NR).
+    /// </summary>
+    public static void PackAllB(in GemmProblem<T> p, T* dst)
+    {
+        int k = p.K, kc = KBlock(k), nPad = RoundUp(p.N, NR);
+        for (int pc = 0; pc < k; pc += kc)
+            PackB(p, dst + (nint)pc * nPad, pc, Math.Min(kc, k - pc), 0, p.N);
     }
 
     /// <summary>A · Bᵀ with A not transposed: every element is a dot product of two contiguous rows; no packing.</summary>
