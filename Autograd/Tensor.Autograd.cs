@@ -10,6 +10,39 @@ public sealed partial class Tensor<T>
     /// <summary>Per-pass gradient of a non-leaf tensor; recycled as soon as its node has run.</summary>
     private Storage<T>? _passGrad;
 
+    /// <summary>True while <see cref="_passGrad"/> was rented but nothing has been written to it yet.</summary>
+    private bool _passGradFresh;
+
+    /// <summary>Matmul weight-gradient contributions staged in this pass (see <see cref="DeferredWeightGradient{T}"/>).</summary>
+    private DeferredWeightGradient<T>? _deferred;
+
+    /// <summary>Tensors with staged contributions in the current pass, flushed before the pass ends.</summary>
+    [ThreadStatic] private static List<Tensor<T>>? t_deferred;
+
+    /// <summary>
+    /// dThis += aᵀ·g for a (rows × k) and g (rows × n), this tensor being a (k × n) matmul weight: staged and
+    /// computed later as one GEMM together with this weight's other small contributions of the pass.
+    /// </summary>
+    internal void DeferMatMulGradient(Buffer<T> a, Buffer<T> g, int rows, int k, int n)
+    {
+        if (_deferred is null || !_deferred.Fits(k, n))
+        {
+            FlushDeferred();
+            _deferred = new DeferredWeightGradient<T>(k, n);
+            (t_deferred ??= []).Add(this);
+        }
+        _deferred.Add(a, g, rows, this);
+    }
+
+    /// <summary>Adds everything staged into the gradient (before anything reads it).</summary>
+    private void FlushDeferred()
+    {
+        if (_deferred is not { } d) return;
+        _deferred = null;
+        d.Flush(this);
+        d.Release();
+    }
+
     private int _visitMark;
     private static int s_passCounter;
 
@@ -103,9 +136,24 @@ public sealed partial class Tensor<T>
             // Reverse post-order: every consumer of a tensor runs before the tensor's own node,
             // so its gradient is complete when it propagates.
             for (; i >= 0; i--) RunNode(order[i], retainGraph);
+            // Leaves are read by the caller: their staged contributions go in now.
+            if (t_deferred is { } pending)
+            {
+                foreach (var t in pending) t.FlushDeferred();
+                pending.Clear();
+            }
         }
         finally
         {
+            if (t_deferred is { Count: > 0 } stalePending)
+            {
+                foreach (var t in stalePending)
+                {
+                    t._deferred?.Release();
+                    t._deferred = null;
+                }
+                stalePending.Clear();
+            }
             // After a failure (e.g. an anomaly) no partial gradient may linger into a later pass.
             for (; i >= 0; i--)
                 if (order[i]._passGrad is { } stale)
@@ -121,6 +169,7 @@ public sealed partial class Tensor<T>
     private static void RunNode(Tensor<T> t, bool retainGraph)
     {
         var node = t.Creator!;
+        t.FlushDeferred();
         var g = t._passGrad;
         t._passGrad = null;
         if (g is null) return; // nothing flowed here (e.g. the seed's graph never used it)
@@ -202,21 +251,35 @@ public sealed partial class Tensor<T>
     {
         get
         {
-            if (Creator is null)
-            {
-                Grad ??= ZerosOutsidePool(_shape);
-                Grad._storage.Touch(); // the caller is about to add into it: caches of its contents are stale
-                return Grad.Buffer;
-            }
-            if (_passGrad is null)
-            {
-                // Pooled: a non-leaf gradient lives only until its node has run.
-                var k = K;
-                _passGrad = k.Rent(Length);
-                k.Fill(new Buffer<T>(_passGrad, 0, Length), T.Zero);
-            }
-            return new Buffer<T>(_passGrad, 0, Length);
+            var b = GradBufferFor(out bool accumulate);
+            if (!accumulate) K.Fill(b, T.Zero);
+            return b;
         }
+    }
+
+    /// <summary>
+    /// The gradient buffer for a rule that writes every element with one kernel call: when nothing has been
+    /// added yet (<paramref name="accumulate"/> false) its contents are unspecified and the rule overwrites
+    /// them, which saves zero-filling every intermediate gradient.
+    /// </summary>
+    internal Buffer<T> GradBufferFor(out bool accumulate)
+    {
+        if (Creator is null)
+        {
+            accumulate = Grad is not null;
+            Grad ??= new Tensor<T>(_shape, K.Allocate(Length));
+            Grad._storage.Touch(); // the caller is about to write into it: caches of its contents are stale
+            return Grad.Buffer;
+        }
+        if (_passGrad is null)
+        {
+            // Pooled: a non-leaf gradient lives only until its node has run.
+            _passGrad = K.Rent(Length);
+            _passGradFresh = true;
+        }
+        accumulate = !_passGradFresh;
+        _passGradFresh = false;
+        return new Buffer<T>(_passGrad, 0, Length);
     }
 
     /// <summary>A zero-filled tensor that never comes from the pool (it outlives any graph).</summary>

@@ -23,18 +23,35 @@ public sealed partial class Tensor<T>
         return r;
     }
 
+    private static readonly ElementwiseProgram NegateProgram = ElementwiseProgram.Compile(-Expr.Input(0));
+
+    /// <summary>target.grad ±= g summed over the axes target was broadcast along (Add's and Subtract's backward).</summary>
+    internal static void AccumulateReduced(Buffer<T> g, int[] gShape, Tensor<T> target, bool negate)
+    {
+        var k = K;
+        if (target.Length != g.Length)
+        {
+            k.ReduceTo(g, gShape, target.GradBuffer, target._shape, negate ? -T.One : T.One);
+            return;
+        }
+        var dst = target.GradBufferFor(out bool accumulate);
+        if (negate) k.Map(NegateProgram, [g], dst, accumulate);
+        else k.Copy(g, dst, accumulate);
+    }
+
     private static readonly ElementwiseProgram ProductProgram = ElementwiseProgram.Compile(Expr.Input(0) * Expr.Input(1));
 
     /// <summary>target.grad += reduce_to(target's shape)(g ⊙ factor), factor broadcast to g's shape.</summary>
     internal static void AccumulateProduct(Buffer<T> g, int[] gShape, Tensor<T> factor, Tensor<T> target)
     {
         var k = K;
-        var dst = target.GradBuffer;
-        if (factor.Length == g.Length && dst.Length == g.Length)
+        if (factor.Length == g.Length && target.Length == g.Length)
         {
-            k.Map(ProductProgram, [g, factor.Buffer], dst, accumulate: true);
+            var d = target.GradBufferFor(out bool accumulate);
+            k.Map(ProductProgram, [g, factor.Buffer], d, accumulate);
             return;
         }
+        var dst = target.GradBuffer;
         using var tmp = new Scratch<T>(g.Length);
         k.Broadcast(ElementwiseOp.Multiply, g, gShape, factor.Buffer, factor._shape, tmp.Buffer, gShape);
         k.ReduceTo(tmp.Buffer, gShape, dst, target._shape, T.One);

@@ -19,7 +19,7 @@ public sealed partial class Tensor<T>
         internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             foreach (var x in Inputs)
-                if (x.RequiresGrad) K.ReduceTo(g, output._shape, x.GradBuffer, x._shape, T.One);
+                if (x.RequiresGrad) AccumulateReduced(g, output._shape, x, negate: false);
         }
     }
 }

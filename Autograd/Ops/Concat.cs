@@ -50,7 +50,12 @@ public sealed partial class Tensor<T>
             foreach (var t in Inputs)
             {
                 int run = t._shape[axis] * inner;
-                if (t.RequiresGrad) k.CopyRuns(g.Slice(offset, g.Length - offset), rowOut, t.GradBuffer, run, outer, run, accumulate: true);
+                if (t.RequiresGrad)
+                {
+                    // Every element of the input's gradient is written: no zero-fill needed when it is fresh.
+                    var dx = t.GradBufferFor(out bool accumulate);
+                    k.CopyRuns(g.Slice(offset, g.Length - offset), rowOut, dx, run, outer, run, accumulate);
+                }
                 offset += run;
             }
         }

@@ -66,8 +66,17 @@ public sealed partial class Tensor<T>
             if (s.BatchStrideB == 0)
             {
                 int rows = s.M * s.Batch;
-                if (a.RequiresGrad) k.MatMul(false, true, rows, s.K, s.N, g, b.Buffer, a.GradBuffer, accumulate: true);
-                if (b.RequiresGrad) k.MatMul(true, false, s.K, s.N, rows, a.Buffer, g, b.GradBuffer, accumulate: true);
+                if (a.RequiresGrad)
+                {
+                    var gradA = a.GradBufferFor(out bool accumulate);
+                    k.MatMul(false, true, rows, s.K, s.N, g, b.Buffer, gradA, accumulate);
+                }
+                if (b.RequiresGrad)
+                {
+                    // A few rows: stage with the weight's other contributions and run them as one GEMM later.
+                    if (rows <= DeferredWeightGradient<T>.MaxRows && !Anomaly.Enabled) b.DeferMatMulGradient(a.Buffer, g, rows, s.K, s.N);
+                    else k.MatMul(true, false, s.K, s.N, rows, a.Buffer, g, b.GradBuffer, accumulate: true);
+                }
                 return;
             }
             var da = a.RequiresGrad ? a.GradBuffer : default;

@@ -23,7 +23,8 @@ public sealed partial class Tensor<T>
         internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             var x = Inputs[0];
-            K.Map(Derivative, [g, x.Buffer, output.Buffer], x.GradBuffer, accumulate: true);
+            var dx = x.GradBufferFor(out bool accumulate);
+            K.Map(Derivative, [g, x.Buffer, output.Buffer], dx, accumulate);
         }
     }
 }

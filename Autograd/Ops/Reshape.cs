@@ -42,6 +42,10 @@ public sealed partial class Tensor<T>
     {
         internal override string Name => "Reshape";
 
-        internal override void Backward(Tensor<T> output, Buffer<T> g) => K.Copy(g, Inputs[0].GradBuffer, accumulate: true);
+        internal override void Backward(Tensor<T> output, Buffer<T> g)
+        {
+            var dx = Inputs[0].GradBufferFor(out bool accumulate);
+            K.Copy(g, dx, accumulate);
+        }
     }
 }

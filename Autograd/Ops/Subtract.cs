@@ -19,8 +19,8 @@ public sealed partial class Tensor<T>
         internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             Tensor<T> a = Inputs[0], b = Inputs[1];
-            if (a.RequiresGrad) K.ReduceTo(g, output._shape, a.GradBuffer, a._shape, T.One);
-            if (b.RequiresGrad) K.ReduceTo(g, output._shape, b.GradBuffer, b._shape, -T.One);
+            if (a.RequiresGrad) AccumulateReduced(g, output._shape, a, negate: false);
+            if (b.RequiresGrad) AccumulateReduced(g, output._shape, b, negate: true);
         }
     }
 }

@@ -24,7 +24,8 @@ public sealed partial class Tensor<T>
         internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             int m = output._shape[^2], n = output._shape[^1];
-            K.Transpose(g, Inputs[0].GradBuffer, m * n == 0 ? 0 : output.Length / (m * n), m, n, accumulate: true);
+            var dx = Inputs[0].GradBufferFor(out bool accumulate);
+            K.Transpose(g, dx, m * n == 0 ? 0 : output.Length / (m * n), m, n, accumulate);
         }
     }
 }
