@@ -5,15 +5,10 @@ namespace Autograd;
 // Composite ops: built from primitives, so they define no backward of their own.
 public sealed partial class Tensor<T>
 {
-    /// <summary>The mean of all elements, as a scalar.</summary>
-    /// <exception cref="InvalidOperationException">The tensor is empty.</exception>
-    public Tensor<T> Mean()
-    {
-        if (Length == 0) throw new InvalidOperationException($"Mean: tensor of shape {ShapeUtil.Format(_shape)} is empty.");
-        return Sum() * (T.One / T.CreateChecked(Length));
-    }
+    /// <summary>The mean of all elements, as a scalar; NaN for an empty tensor (0/0, as PyTorch).</summary>
+    public Tensor<T> Mean() => Sum() * (T.One / T.CreateChecked(Length));
 
-    /// <summary>The mean along <paramref name="axis"/>, dropping it unless <paramref name="keepDim"/>.</summary>
+    /// <summary>The mean along <paramref name="axis"/>, dropping it unless <paramref name="keepDim"/>; NaN where the axis is empty.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range.</exception>
     public Tensor<T> Mean(int axis, bool keepDim = false)
     {
@@ -33,16 +28,22 @@ public sealed partial class Tensor<T>
         return Reshape([.. _shape[..ax], 1, .. _shape[ax..]]);
     }
 
-    /// <summary>Splits into <paramref name="chunks"/> equal parts along <paramref name="axis"/>.</summary>
-    /// <exception cref="ArgumentException">The axis size is not divisible by <paramref name="chunks"/>.</exception>
+    /// <summary>
+    /// Splits into parts of ⌈size / <paramref name="chunks"/>⌉ along <paramref name="axis"/>, as PyTorch's
+    /// <c>chunk</c>: the last part is smaller when the size does not divide, and there may be fewer than
+    /// <paramref name="chunks"/> parts (never an empty one, except one part for an empty axis).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="chunks"/> is not positive, or the axis is out of range.</exception>
     public Tensor<T>[] Chunk(int chunks, int axis)
     {
         int ax = ShapeUtil.NormalizeAxis(axis, _shape, "Chunk");
-        if (chunks <= 0 || _shape[ax] % chunks != 0)
-            throw new ArgumentException($"Chunk: axis {axis} of shape {ShapeUtil.Format(_shape)} does not split into {chunks} equal parts.", nameof(chunks));
-        int size = _shape[ax] / chunks;
-        var parts = new Tensor<T>[chunks];
-        for (int i = 0; i < chunks; i++) parts[i] = Slice(ax, i * size, size);
+        if (chunks <= 0)
+            throw new ArgumentOutOfRangeException(nameof(chunks), chunks, $"Chunk: needs at least one chunk, got {chunks} for shape {ShapeUtil.Format(_shape)}.");
+        int total = _shape[ax];
+        if (total == 0) return [Slice(ax, 0, 0)];
+        int size = (total + chunks - 1) / chunks;
+        var parts = new Tensor<T>[(total + size - 1) / size];
+        for (int i = 0; i < parts.Length; i++) parts[i] = Slice(ax, i * size, Math.Min(size, total - i * size));
         return parts;
     }
 

@@ -70,13 +70,16 @@ public static class Tensor
     }
 
     /// <summary>
-    /// A scope in which no op records a graph, on the calling thread only (like
-    /// <c>torch.no_grad()</c>). Dispose it to restore recording; scopes nest.
+    /// A scope in which no op records a graph (like <c>torch.no_grad()</c>). Dispose it to restore recording;
+    /// scopes nest. It flows with the async context: after an <c>await</c> inside the scope the code is still in
+    /// it, whatever thread it resumes on; threads already running elsewhere are unaffected; tasks and threads
+    /// started inside it inherit it.
     /// </summary>
+    /// <exception cref="InvalidOperationException">On dispose: scopes disposed out of order, or in another async flow.</exception>
     public static IDisposable NoGrad() => GradMode.Disable();
 
     /// <summary>
-    /// A scope, on the calling thread only, in which every recorded op's output and every gradient
+    /// A scope (flowing like <see cref="NoGrad"/>) in which every recorded op's output and every gradient
     /// computed by backward is checked for NaN and ±∞ (like <c>torch.autograd.detect_anomaly()</c>).
     /// A non-finite value raises <see cref="AnomalyException"/> naming the op, its creation site and the
     /// shapes. Slow: for debugging. Dispose to leave; scopes nest.
@@ -94,10 +97,10 @@ public static class Tensor
     /// <summary>Formats a shape as messages do: <c>(2, 3)</c>, <c>()</c> for a scalar.</summary>
     public static string FormatShape(ReadOnlySpan<int> shape) => ShapeUtil.Format(shape);
 
-    /// <summary>Whether anomaly detection is on for this thread.</summary>
+    /// <summary>Whether anomaly detection is on in this async flow.</summary>
     public static bool IsAnomalyDetectionEnabled => Anomaly.Enabled;
 
-    /// <summary>Whether ops on this thread currently record a graph.</summary>
+    /// <summary>Whether ops in this async flow currently record a graph.</summary>
     public static bool IsGradEnabled => GradMode.Enabled;
 
     /// <summary>Joins tensors along an existing axis; every other size must match.</summary>

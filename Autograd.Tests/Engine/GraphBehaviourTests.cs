@@ -86,13 +86,14 @@ public class GraphBehaviourTests
     }
 
     [Test]
-    public void NoGrad_IsPerThread()
+    public void NoGrad_DoesNotReachAnIndependentThread()
     {
         var x = Leaf([1, 2], 2);
         bool otherThreadRecords = false, otherThreadLeaf = true;
         using (Tensor.NoGrad())
         {
-            OnThread(() =>
+            // Scopes flow with the ExecutionContext (as AsyncLocal does); a thread started without it is independent.
+            using (ExecutionContext.SuppressFlow()) OnThread(() =>
             {
                 var y = x * 3.0;
                 otherThreadRecords = y.RequiresGrad;

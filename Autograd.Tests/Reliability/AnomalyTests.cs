@@ -41,12 +41,12 @@ public class AnomalyTests
     }
 
     [Test]
-    public void AnomalyMode_IsPerThread()
+    public void AnomalyMode_DoesNotReachAnIndependentThread()
     {
         using var _ = Tensor.DetectAnomaly();
         bool other = true;
         var t = new Thread(() => other = Tensor.IsAnomalyDetectionEnabled);
-        t.Start();
+        using (ExecutionContext.SuppressFlow()) t.Start(); // scopes flow with the ExecutionContext, like AsyncLocal
         t.Join();
         Assert.That(Tensor.IsAnomalyDetectionEnabled, Is.True);
         Assert.That(other, Is.False);

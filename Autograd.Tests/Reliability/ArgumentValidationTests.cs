@@ -43,7 +43,7 @@ public class ArgumentValidationTests
         yield return Row("Concat_Null", () => Tensor.Concat<double>(0, null!), typeof(ArgumentNullException));
         yield return Row("Concat_Mismatch", () => Tensor.Concat(0, M(2, 3), M(2, 4)), typeof(ArgumentException), "Concat", "(2, 3)", "(2, 4)");
         yield return Row("Stack_Mismatch", () => Tensor.Stack(0, M(2), M(3)), typeof(ArgumentException), "Stack", "(2)", "(3)");
-        yield return Row("Chunk_Uneven", () => M(2, 5).Chunk(2, 1), typeof(ArgumentException), "Chunk", "(2, 5)");
+        yield return Row("Chunk_Zero", () => M(2, 5).Chunk(0, 1), typeof(ArgumentOutOfRangeException), "Chunk", "(2, 5)");
         // Engine: reductions and activations.
         yield return Row("Sum_Axis", () => M(2, 3).Sum(5), typeof(ArgumentOutOfRangeException), "Sum", "5");
         yield return Row("Mean_Axis", () => M(2, 3).Mean(-3), typeof(ArgumentOutOfRangeException), "Mean");

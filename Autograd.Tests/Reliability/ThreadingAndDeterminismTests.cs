@@ -62,16 +62,76 @@ public class ThreadingAndDeterminismTests
     }
 
     [Test]
-    public void NoGrad_IsPerThread()
+    public void NoGrad_DoesNotReachAThreadAlreadyRunning()
     {
         var x = Tensor.Ones<double>(2);
         x.RequiresGrad = true;
-        using var _ = Tensor.NoGrad();
+        using var entered = new ManualResetEventSlim();
         bool otherRecords = false;
-        var t = new Thread(() => otherRecords = (x * 2.0).RequiresGrad);
+        var t = new Thread(() =>
+        {
+            entered.Wait();
+            otherRecords = (x * 2.0).RequiresGrad;
+        });
+        t.Start(); // running before the scope exists: it must not see it
+        using (Tensor.NoGrad())
+        {
+            entered.Set();
+            t.Join();
+            Assert.That((x * 2.0).RequiresGrad, Is.False, "inside NoGrad here");
+        }
+        Assert.That(otherRecords, Is.True, "the other thread still records");
+        Assert.That((x * 2.0).RequiresGrad, Is.True, "recording again after the scope");
+    }
+
+    [Test]
+    public async Task NoGrad_FlowsAcrossAwait_AndEndsCleanly()
+    {
+        var x = Tensor.Ones<double>(2);
+        x.RequiresGrad = true;
+        using (Tensor.NoGrad())
+        {
+            await Task.Yield();                       // resumes on a thread-pool thread
+            await Task.Delay(1).ConfigureAwait(false);
+            Assert.That(Tensor.IsGradEnabled, Is.False, "still inside the scope after await");
+            Assert.That((x * 2.0).RequiresGrad, Is.False);
+        }
+        Assert.That(Tensor.IsGradEnabled, Is.True, "the scope ended where it was disposed");
+        // The thread the scope started on is not stuck in no-grad, nor is any pool thread left negative.
+        var others = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Tensor.IsGradEnabled)));
+        Assert.That(others, Is.All.True);
+        var t = new Thread(() => Assert.That(Tensor.IsGradEnabled, Is.True));
         t.Start();
         t.Join();
-        Assert.That((x * 2.0).RequiresGrad, Is.False, "inside NoGrad on this thread");
-        Assert.That(otherRecords, Is.True, "another thread still records");
+    }
+
+    [Test]
+    public void Scopes_DisposedOutOfOrder_Throw_InsteadOfCorruptingState()
+    {
+        var outer = Tensor.NoGrad();
+        var inner = Tensor.DetectAnomaly();
+        var innerNoGrad = Tensor.NoGrad();
+        var ex = Assert.Throws<InvalidOperationException>(() => outer.Dispose());
+        Assert.That(ex!.Message, Does.Contain("NoGrad").And.Contain("out of order"));
+        Assert.That(Tensor.IsGradEnabled, Is.False, "a refused dispose changes nothing");
+        innerNoGrad.Dispose();
+        inner.Dispose();
+        outer.Dispose();
+        Assert.That(Tensor.IsGradEnabled, Is.True);
+        Assert.That(Tensor.IsAnomalyDetectionEnabled, Is.False);
+    }
+
+    [Test]
+    public async Task Scope_EnteredInAnAsyncMethodThatReturned_RefusesDisposeOutside()
+    {
+        static async Task<IDisposable> EnterAndReturn()
+        {
+            await Task.Yield();
+            return Tensor.NoGrad(); // set inside the callee's flow: the caller never sees it
+        }
+        var scope = await EnterAndReturn();
+        Assert.That(Tensor.IsGradEnabled, Is.True);
+        Assert.Throws<InvalidOperationException>(() => scope.Dispose());
+        Assert.That(Tensor.IsGradEnabled, Is.True);
     }
 }

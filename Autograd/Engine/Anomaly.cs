@@ -19,14 +19,14 @@ public sealed class AnomalyException : ArithmeticException
     public string? CreationSite { get; init; }
 }
 
-/// <summary>Per-thread anomaly detection (like <c>torch.autograd.detect_anomaly</c>).</summary>
+/// <summary>Anomaly detection, scoped like <see cref="Tensor.NoGrad"/> (like <c>torch.autograd.detect_anomaly</c>).</summary>
 internal static class Anomaly
 {
     private enum AnomalyTag { }
 
-    public static bool Enabled => ThreadScope<AnomalyTag>.Active;
+    public static bool Enabled => FlowScope<AnomalyTag>.Active;
 
-    public static IDisposable Enable() => ThreadScope<AnomalyTag>.Enter();
+    public static IDisposable Enable() => FlowScope<AnomalyTag>.Enter("DetectAnomaly");
 
     /// <summary>The first stack frame outside this assembly: where user code created the op.</summary>
     public static string CaptureSite()

@@ -48,7 +48,11 @@ internal sealed class DeferredWeightGradient<T> where T : unmanaged, IFloatingPo
     /// <summary>dB += A_stagedᵀ · g_staged, as one GEMM.</summary>
     public void Flush(Tensor<T> weight)
     {
-        if (_rows == 0) return;
+        if (_rows == 0)
+        {
+            _ = weight.GradBuffer; // zero rows still make a (zero) gradient, as an immediate GEMM would
+            return;
+        }
         int rows = _rows;
         _rows = 0;
         var dst = weight.GradBufferFor(out bool accumulate);

@@ -42,37 +42,46 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 }
 
-/// <summary>A per-thread nesting counter behind the engine's scoped switches; one per tag type.</summary>
-internal static class ThreadScope<TTag>
+/// <summary>
+/// A nesting of scopes that flows like <see cref="AsyncLocal{T}"/>: an <c>await</c> inside a scope continues in it
+/// (on whatever thread), code already running on other threads never sees it, and tasks or threads started
+/// inside it inherit it (as <see cref="ExecutionContext"/> does). One per tag type.
+/// </summary>
+internal static class FlowScope<TTag>
 {
-    [ThreadStatic] private static int t_depth;
+    private static readonly AsyncLocal<Frame?> s_top = new();
 
-    public static bool Active => t_depth > 0;
+    public static bool Active => s_top.Value is not null;
 
-    public static IDisposable Enter()
+    public static IDisposable Enter(string name)
     {
-        t_depth++;
-        return new Scope();
+        var frame = new Frame(s_top.Value, name);
+        s_top.Value = frame;
+        return frame;
     }
 
-    private sealed class Scope : IDisposable
+    private sealed class Frame(Frame? parent, string name) : IDisposable
     {
         private bool _disposed;
+
         public void Dispose()
         {
             if (_disposed) return;
+            if (!ReferenceEquals(s_top.Value, this))
+                throw new InvalidOperationException(
+                    $"{name}: a scope was disposed out of order, or in an async flow it does not belong to (entered in an async method that returned before disposing it?). Dispose scopes innermost first, in the flow that entered them.");
             _disposed = true;
-            t_depth--;
+            s_top.Value = parent;
         }
     }
 }
 
-/// <summary>Per-thread switch for graph recording (see <see cref="Tensor.NoGrad"/>).</summary>
+/// <summary>The switch for graph recording (see <see cref="Tensor.NoGrad"/>); flows with the async context.</summary>
 internal static class GradMode
 {
     private enum NoGradTag { }
 
-    public static bool Enabled => !ThreadScope<NoGradTag>.Active;
+    public static bool Enabled => !FlowScope<NoGradTag>.Active;
 
-    public static IDisposable Disable() => ThreadScope<NoGradTag>.Enter();
+    public static IDisposable Disable() => FlowScope<NoGradTag>.Enter("NoGrad");
 }

@@ -3,14 +3,19 @@ namespace Autograd;
 /// <summary>Shape arithmetic shared by every op: products, broadcasting, axis checks, messages.</summary>
 internal static class ShapeUtil
 {
+    /// <summary>The element count; a zero-size axis makes it 0 however large the others are.</summary>
+    /// <exception cref="ArgumentException">A negative size, or more elements than an array can hold.</exception>
     public static int Product(ReadOnlySpan<int> shape)
     {
+        foreach (int d in shape)
+            if (d < 0) throw new ArgumentException($"Shape {Format(shape)} has a negative size.");
+        foreach (int d in shape)
+            if (d == 0) return 0;
         long n = 1;
         foreach (int d in shape)
         {
-            if (d < 0) throw new ArgumentException($"Shape {Format(shape)} has a negative size.");
-            n *= d;
-            if (n > Array.MaxLength) throw new ArgumentException($"Shape {Format(shape)} has more elements than an array can hold.");
+            n *= d; // every factor is ≥ 1 here, so the running product only grows and the check below stops overflow
+            if (n > Array.MaxLength) throw new ArgumentException($"Shape {Format(shape)} has more elements than an array can hold ({Array.MaxLength}).");
         }
         return (int)n;
     }

@@ -29,7 +29,7 @@ public sealed partial class Tensor<T>
         {
             r = Uninitialized(outShape);
             int run = length * inner;
-            K.CopyRuns(Buffer.Slice(start * inner, Length - start * inner), size * inner, r.Buffer, run, outer, run, accumulate: false);
+            if (r.Length > 0) K.CopyRuns(Buffer.Slice(start * inner, Length - start * inner), size * inner, r.Buffer, run, outer, run, accumulate: false);
         }
         return ShouldRecord(this) ? r.WithCreator(new SliceNode(this, ax, start)) : r;
     }
@@ -44,7 +44,7 @@ public sealed partial class Tensor<T>
             var (outer, size, inner) = ShapeUtil.Split(x._shape, axis);
             int run = output._shape[axis] * inner;
             var dx = x.GradBuffer;
-            K.CopyRuns(g, run, dx.Slice(start * inner, dx.Length - start * inner), size * inner, outer, run, accumulate: true);
+            if (g.Length > 0) K.CopyRuns(g, run, dx.Slice(start * inner, dx.Length - start * inner), size * inner, outer, run, accumulate: true);
         }
     }
 }

@@ -42,6 +42,7 @@ internal sealed partial class CpuKernels<T>
 
     public void Copy(Buffer<T> source, Buffer<T> destination, bool accumulate)
     {
+        if (source.Length == 0) return;
         var s = S(source);
         var d = S(destination);
         if (accumulate) TP.Add(d, s, d);
