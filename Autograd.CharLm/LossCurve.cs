@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Autograd.Nn;
+using Autograd.Nn.Serialization;
 
 namespace Autograd.CharLm;
 
@@ -13,7 +14,7 @@ public static class LossCurve
     /// <summary>
     /// Writes one row per step: <c>step,elapsed_s,train_loss,val_loss,val_bits,lr</c> (losses in
     /// nats/symbol, bits for validation too; validation columns empty where none was measured).
-    /// Written to a temporary file and renamed.
+    /// Written atomically (<see cref="AtomicFile"/>); creates the folder if needed.
     /// </summary>
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void WriteCsv(string path, IEnumerable<LossPoint> points)
@@ -35,8 +36,6 @@ public static class LossCurve
         }
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + ".tmp";
-        File.WriteAllText(temp, sb.ToString(), new UTF8Encoding(false));
-        File.Move(temp, full, overwrite: true);
+        AtomicFile.WriteAllText(full, sb.ToString());
     }
 }

@@ -6,7 +6,7 @@ namespace Autograd.Nn.Serialization;
 
 /// <summary>
 /// Builds a file in the Hugging Face safetensors format from tensors and string metadata, and
-/// saves it atomically (written to a temporary file in the same folder, flushed, then renamed).
+/// saves it atomically through <see cref="AtomicFile"/>.
 /// </summary>
 /// <remarks>
 /// Tensors are stored in the order they were added; <see cref="Tensor{T}"/> of <see cref="float"/>
@@ -90,25 +90,8 @@ public sealed class SafeTensorsWriter
     public void Save(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        // Same folder, so the rename stays on one file system and is atomic.
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, WriteTo);
     }
 
     private byte[] BuildHeader()
