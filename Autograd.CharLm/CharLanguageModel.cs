@@ -38,6 +38,9 @@ public sealed class CharLanguageModel
 
     /// <summary>The logits for a batch of ids: <c>(batch, time, Vocabulary.Count)</c>.</summary>
     /// <param name="ids">Row-major <c>(batch, time)</c> symbol ids.</param>
+    /// <param name="batch">Sequences in the batch.</param>
+    /// <param name="time">Time steps per sequence.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is null.</exception>
     /// <exception cref="ArgumentException">The ids do not fill <c>batch × time</c>, or an id is out of range.</exception>
     public Tensor<float> Forward(int[] ids, int batch, int time)
         => Network.ForwardOneHot(ids, batch, time, Vocabulary.Count);

@@ -126,6 +126,11 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     /// building it.
     /// </summary>
     /// <param name="ids">(batch, time) class ids, row-major.</param>
+    /// <param name="batch">Sequences in the batch.</param>
+    /// <param name="time">Time steps per sequence.</param>
+    /// <param name="vocabSize">Number of classes (the one-hot width); builds the layer with this input size if it is not built yet.</param>
+    /// <returns>(batch, time, outputSize), as <see cref="Forward(Tensor{T})"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong id count, a non-positive size, or a vocabulary other than the built input size.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside [0, vocabSize).</exception>
     public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize)

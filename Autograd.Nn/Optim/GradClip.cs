@@ -5,8 +5,13 @@ namespace Autograd.Nn;
 /// <summary>Raised when a gradient norm is NaN or infinite; no gradient was changed.</summary>
 public sealed class NonFiniteGradientException : ArithmeticException
 {
+    /// <summary>Creates the exception with a message naming the norm and where it was measured.</summary>
     public NonFiniteGradientException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a default message.</summary>
     public NonFiniteGradientException() { }
+
+    /// <summary>Creates the exception with a message and the error that caused it.</summary>
     public NonFiniteGradientException(string message, Exception inner) : base(message, inner) { }
 }
 
