@@ -16,7 +16,11 @@ public static class LossCurve
     /// nats/symbol, bits for validation too; validation columns empty where none was measured).
     /// Written atomically (<see cref="AtomicFile"/>); creates the folder if needed.
     /// </summary>
+    /// <param name="path">The CSV file to create or replace.</param>
+    /// <param name="points">The rows, in order (e.g. <see cref="CharTrainer.History"/>).</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
     public static void WriteCsv(string path, IEnumerable<LossPoint> points)
     {
         ArgumentNullException.ThrowIfNull(path);

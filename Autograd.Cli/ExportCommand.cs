@@ -6,6 +6,7 @@ namespace Autograd.Cli;
 /// <summary><c>autograd export</c>: a checkpoint as an ONNX model (standard RNN/GRU/LSTM operators).</summary>
 internal static class ExportCommand
 {
+    /// <summary>The <c>export</c> subcommand with its options and action (registered by <see cref="CliApp"/>).</summary>
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by train.", Required = true, HelpName = "FILE" };

@@ -73,7 +73,7 @@ public static class OnnxExporter
     /// <param name="model">A built model (after a forward pass, <see cref="RnnModel{T}.Build"/> or a loaded state dict).</param>
     /// <param name="path">The .onnx file to write.</param>
     /// <param name="options">Null for <see cref="OnnxExportOptions.Default"/>.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or the options do not fit the model (vocabulary size, metadata keys).</exception>
     /// <exception cref="InvalidOperationException">A layer is not built, or a layer's input size is not its predecessor's output size.</exception>
     /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
@@ -86,8 +86,14 @@ public static class OnnxExporter
         AtomicFile.Write(path, proto.WriteTo);
     }
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="stream"/>.</summary>
-    /// <inheritdoc cref="Export(RnnModel{float}, string, OnnxExportOptions?)"/>
+    /// <summary>Writes <paramref name="model"/> to <paramref name="stream"/> (a protobuf ModelProto; the stream is neither flushed nor closed).</summary>
+    /// <param name="model">A built model (after a forward pass, <see cref="RnnModel{T}.Build"/> or a loaded state dict).</param>
+    /// <param name="stream">A writable stream.</param>
+    /// <param name="options">Null for <see cref="OnnxExportOptions.Default"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="stream"/> is null.</exception>
+    /// <exception cref="ArgumentException">The options do not fit the model (vocabulary size, metadata keys).</exception>
+    /// <exception cref="InvalidOperationException">A layer is not built, or a layer's input size is not its predecessor's output size.</exception>
+    /// <exception cref="IOException">The stream cannot be written.</exception>
     public static void Export(RnnModel<float> model, Stream stream, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);

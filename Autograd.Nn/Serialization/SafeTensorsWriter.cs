@@ -20,6 +20,10 @@ public sealed class SafeTensorsWriter
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
 
     /// <summary>Adds a tensor (its values are copied now).</summary>
+    /// <param name="name">The tensor's name in the file: unique, not empty, not <c>__metadata__</c>.</param>
+    /// <param name="tensor">Any shape; stored row-major.</param>
+    /// <returns>This writer, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="tensor"/> is null.</exception>
     /// <exception cref="ArgumentException">The name is empty, reserved (<c>__metadata__</c>) or already used.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     public SafeTensorsWriter Add<T>(string name, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
@@ -60,6 +64,10 @@ public sealed class SafeTensorsWriter
     }
 
     /// <summary>Adds or replaces a <c>__metadata__</c> entry.</summary>
+    /// <param name="key">The entry's key.</param>
+    /// <param name="value">Its value (any string; the format allows only strings).</param>
+    /// <returns>This writer, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="value"/> is null.</exception>
     public SafeTensorsWriter SetMetadata(string key, string value)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -69,6 +77,9 @@ public sealed class SafeTensorsWriter
     }
 
     /// <summary>Writes the whole file to <paramref name="stream"/>.</summary>
+    /// <param name="stream">A writable stream; it is neither flushed nor closed.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="IOException">The stream cannot be written.</exception>
     public void WriteTo(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -85,6 +96,8 @@ public sealed class SafeTensorsWriter
     /// Saves to <paramref name="path"/> atomically: a crash leaves either the old file or the new
     /// one, never a half-written file. Creates the folder if needed.
     /// </summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
     public void Save(string path)
