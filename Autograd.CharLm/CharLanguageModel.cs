@@ -13,6 +13,7 @@ public sealed class CharLanguageModel
     /// <param name="vocabulary">The symbols.</param>
     /// <param name="config">The network shape.</param>
     /// <param name="seed">Seeds weight initialization and dropout.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="vocabulary"/> or <paramref name="config"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The configuration is invalid.</exception>
     public CharLanguageModel(Vocabulary vocabulary, CharModelConfig config, int seed = 0)
     {
@@ -38,6 +39,9 @@ public sealed class CharLanguageModel
 
     /// <summary>The logits for a batch of ids: <c>(batch, time, Vocabulary.Count)</c>.</summary>
     /// <param name="ids">Row-major <c>(batch, time)</c> symbol ids.</param>
+    /// <param name="batch">Sequences in the batch.</param>
+    /// <param name="time">Time steps per sequence.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is null.</exception>
     /// <exception cref="ArgumentException">The ids do not fill <c>batch × time</c>, or an id is out of range.</exception>
     public Tensor<float> Forward(int[] ids, int batch, int time)
         => Network.ForwardOneHot(ids, batch, time, Vocabulary.Count);
@@ -54,6 +58,8 @@ public sealed class CharLanguageModel
     }
 
     /// <summary>Copies the weights of a model of the same shape into this one.</summary>
+    /// <param name="other">A model with the same vocabulary size and configuration.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="other"/> is null.</exception>
     /// <exception cref="ArgumentException">The shapes differ.</exception>
     public void CopyWeightsFrom(CharLanguageModel other)
     {

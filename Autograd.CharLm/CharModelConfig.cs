@@ -38,6 +38,7 @@ public sealed record CharModelConfig(CellKind Cell = CellKind.Lstm, int HiddenSi
     /// The number of parameters the model has for <paramref name="vocabularySize"/> symbols,
     /// computed from the shapes of api.md without allocating anything.
     /// </summary>
+    /// <param name="vocabularySize">Input features of layer 0 and outputs of the last layer.</param>
     public long ParameterCount(int vocabularySize)
     {
         long total = 0;
@@ -116,9 +117,13 @@ public sealed record CharModelConfig(CellKind Cell = CellKind.Lstm, int HiddenSi
     }
 
     /// <summary>The command-line spelling of a cell: <c>rnn</c>, <c>gru</c> or <c>lstm</c>.</summary>
+    /// <param name="cell">The cell.</param>
     public static string Name(CellKind cell) => cell.ToString().ToLowerInvariant();
 
     /// <summary>Parses <c>rnn</c>, <c>gru</c> or <c>lstm</c> (any case).</summary>
+    /// <param name="text">The spelling; null gives false.</param>
+    /// <param name="cell">The cell, when the result is true.</param>
+    /// <returns>Whether <paramref name="text"/> names a cell.</returns>
     public static bool TryParseCell(string? text, out CellKind cell)
     {
         foreach (var c in Enum.GetValues<CellKind>())

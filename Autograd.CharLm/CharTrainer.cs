@@ -71,6 +71,7 @@ public sealed class CharTrainer
     /// <param name="options">Settings; validated here.</param>
     /// <param name="resumeFrom">State from a checkpoint to continue from: step count, data position,
     /// best loss and (if the optimizer kind matches) the optimizer's state.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">Invalid options, too little training text for one batch, too little validation text, or ids outside the vocabulary.</exception>
     public CharTrainer(CharLanguageModel model, int[] trainIds, int[] validationIds, TrainingOptions options, TrainingState? resumeFrom = null)
     {
@@ -135,6 +136,8 @@ public sealed class CharTrainer
     /// the run normally: it still evaluates and saves). Then evaluates once more and saves the
     /// last checkpoint.
     /// </summary>
+    /// <param name="cancellationToken">Ends the run early (normally: it still evaluates and saves).</param>
+    /// <returns>Where the run ended: steps, best and last validation loss, time, whether it was cancelled.</returns>
     /// <exception cref="InvalidOperationException">Training diverged: many consecutive batches had a non-finite loss or gradient.</exception>
     /// <exception cref="IOException">A checkpoint could not be written.</exception>
     public TrainingResult Run(CancellationToken cancellationToken = default)

@@ -58,7 +58,44 @@ public static class Checkpoint
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>The metadata key whose presence marks a checkpoint saved with training state.</summary>
+    private const string StepKey = "train.step";
+
+    /// <summary>
+    /// Every <c>__metadata__</c> key, in the order Load checks them: how Save writes it and how Load
+    /// reads it back (range-checked). <c>train.*</c> keys are written only with a training state.
+    /// </summary>
+    private static readonly MetadataKey[] Keys =
+    [
+        new("format", _ => FormatName, (v, h) => v.Text == FormatName ? h : throw v.Bad($"format is '{v.Clipped}', expected '{FormatName}'")),
+        new("format_version", _ => Str(FormatVersion), (v, h) => v.Int(1, int.MaxValue) == FormatVersion ? h
+            : throw v.Bad($"format version {v.Text} is not supported (this build reads version {FormatVersion})")),
+        new("vocab", h => h.Vocabulary!.Symbols, (v, h) => h with { Vocabulary = ParseVocabulary(v) }),
+        new("model.cell", h => CharModelConfig.Name(h.Config.Cell), (v, h) => h with
+        {
+            Config = h.Config with { Cell = CharModelConfig.TryParseCell(v.Text, out var cell) ? cell : throw v.Bad($"metadata '{v.Key}' = '{v.Clipped}' is not rnn, gru or lstm") },
+        }),
+        new("model.hidden_size", h => Str(h.Config.HiddenSize), (v, h) => h with { Config = h.Config with { HiddenSize = v.Int(1, CharModelConfig.MaxHiddenSize) } }),
+        new("model.layers", h => Str(h.Config.Layers), (v, h) => h with { Config = h.Config with { Layers = v.Int(1, CharModelConfig.MaxLayers) } }),
+        new("model.dropout", h => Str(h.Config.Dropout), (v, h) => h with { Config = h.Config with { Dropout = v.Double(0, 0.999999) } }),
+        new("model.seed", h => Str(h.Seed), (v, h) => h with { Seed = v.Int(int.MinValue, int.MaxValue) }),
+        new(StepKey, h => Str(h.State.Step), (v, h) => h with { State = h.State with { Step = v.Long(0, long.MaxValue) } }),
+        new("train.batch_position", h => Str(h.State.BatchPosition), (v, h) => h with { State = h.State with { BatchPosition = v.Long(0, long.MaxValue) } }),
+        new("train.best_val_loss", h => Str(h.State.BestValidationLoss), (v, h) => h with { State = h.State with { BestValidationLoss = v.Double(0, double.PositiveInfinity) } }),
+        new("train.elapsed_s", h => Str(h.State.ElapsedSeconds), (v, h) => h with { State = h.State with { ElapsedSeconds = v.Double(0, double.MaxValue) } }),
+        new("train.seq_len", h => Str(h.State.Options.SequenceLength), (v, h) => h.WithOptions(o => o with { SequenceLength = v.Int(1, int.MaxValue) })),
+        new("train.batch", h => Str(h.State.Options.BatchSize), (v, h) => h.WithOptions(o => o with { BatchSize = v.Int(1, int.MaxValue) })),
+        new("train.lr", h => Str(h.State.Options.LearningRate), (v, h) => h.WithOptions(o => o with { LearningRate = v.Double(double.Epsilon, double.MaxValue) })),
+        new("train.optimizer", h => Str(h.State.Options.Optimizer), (v, h) => h.WithOptions(o => o with { Optimizer = v.Enum<OptimizerKind>() })),
+        new("train.momentum", h => Str(h.State.Options.Momentum), (v, h) => h.WithOptions(o => o with { Momentum = v.Double(0, 0.999999) })),
+        new("train.clip", h => Str(h.State.Options.ClipNorm), (v, h) => h.WithOptions(o => o with { ClipNorm = v.Double(0, double.MaxValue) })),
+        new("train.schedule", h => Str(h.State.Options.Schedule), (v, h) => h.WithOptions(o => o with { Schedule = v.Enum<LearningRateSchedule>() })),
+        new("train.final_lr_factor", h => Str(h.State.Options.FinalLearningRateFactor), (v, h) => h.WithOptions(o => o with { FinalLearningRateFactor = v.Double(double.Epsilon, 1) })),
+        new("train.seed", h => Str(h.State.Options.Seed), (v, h) => h.WithOptions(o => o with { Seed = v.Int(int.MinValue, int.MaxValue) })),
+    ];
+
     /// <summary>Writes <paramref name="model"/> (and <paramref name="state"/>, if given) to <paramref name="path"/> atomically.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> or <paramref name="model"/> is null.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
     /// <exception cref="InvalidOperationException">A weight is NaN or infinite: such a model is never written.</exception>
@@ -75,31 +112,13 @@ public static class Checkpoint
             writer.Add(name, parameter);
         }
 
-        writer.SetMetadata("format", FormatName)
-              .SetMetadata("format_version", FormatVersion.ToString(Inv))
-              .SetMetadata("vocab", model.Vocabulary.Symbols)
-              .SetMetadata("model.cell", CharModelConfig.Name(model.Config.Cell))
-              .SetMetadata("model.hidden_size", model.Config.HiddenSize.ToString(Inv))
-              .SetMetadata("model.layers", model.Config.Layers.ToString(Inv))
-              .SetMetadata("model.dropout", model.Config.Dropout.ToString("R", Inv))
-              .SetMetadata("model.seed", model.Seed.ToString(Inv));
+        var header = new Header { Vocabulary = model.Vocabulary, Config = model.Config, Seed = model.Seed, State = state ?? new() };
+        foreach (var key in Keys)
+            if (state is not null || !key.IsTraining)
+                writer.SetMetadata(key.Name, key.Write(header));
 
         if (state is not null)
         {
-            var o = state.Options;
-            writer.SetMetadata("train.step", state.Step.ToString(Inv))
-                  .SetMetadata("train.batch_position", state.BatchPosition.ToString(Inv))
-                  .SetMetadata("train.best_val_loss", state.BestValidationLoss.ToString("R", Inv))
-                  .SetMetadata("train.elapsed_s", state.ElapsedSeconds.ToString("R", Inv))
-                  .SetMetadata("train.seq_len", o.SequenceLength.ToString(Inv))
-                  .SetMetadata("train.batch", o.BatchSize.ToString(Inv))
-                  .SetMetadata("train.lr", o.LearningRate.ToString("R", Inv))
-                  .SetMetadata("train.optimizer", o.Optimizer.ToString().ToLowerInvariant())
-                  .SetMetadata("train.momentum", o.Momentum.ToString("R", Inv))
-                  .SetMetadata("train.clip", o.ClipNorm.ToString("R", Inv))
-                  .SetMetadata("train.schedule", o.Schedule.ToString().ToLowerInvariant())
-                  .SetMetadata("train.final_lr_factor", o.FinalLearningRateFactor.ToString("R", Inv))
-                  .SetMetadata("train.seed", o.Seed.ToString(Inv));
             // The optimizer keys its slots by parameter index ("m.3"); the file names the parameter ("optim.m.layers.0.W_f").
             var names = model.Network.NamedParameters().Select(p => p.Name).ToArray();
             foreach (var (key, tensor) in state.OptimizerState.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -117,6 +136,7 @@ public static class Checkpoint
     }
 
     /// <summary>Loads and validates a checkpoint.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="CheckpointFormatException">The file is not a valid checkpoint (one-line message naming the file and the problem).</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
@@ -128,48 +148,57 @@ public static class Checkpoint
             throw new CheckpointFormatException($"{path}: is a directory, not a checkpoint file.");
         var file = SafeTensorsFile.Load(path);
         var meta = new MetadataReader(file);
+        bool training = file.Metadata.ContainsKey(StepKey);
+        if (!training && file.Names.Any(IsTrainingTensor))
+            throw meta.Bad("optimizer or carried-state tensors without training metadata");
 
-        string format = meta.Required("format");
-        if (format != FormatName)
-            throw meta.Bad($"format is '{format}', expected '{FormatName}'");
-        int version = meta.Int("format_version", 1, int.MaxValue);
-        if (version != FormatVersion)
-            throw meta.Bad($"format version {version} is not supported (this build reads version {FormatVersion})");
+        var header = new Header();
+        foreach (var key in Keys)
+            if (training || !key.IsTraining)
+                header = key.Read(meta[key.Name], header);
 
-        Vocabulary vocabulary;
+        var vocabulary = header.Vocabulary!;
+        var modelTensors = CheckModelTensors(file, meta, vocabulary, header.Config);
+        var model = new CharLanguageModel(vocabulary, header.Config, header.Seed);
+        model.Network.LoadStateDict(modelTensors.ToDictionary(name => name, file.GetTensor<float>, StringComparer.Ordinal));
+
+        var state = training
+            ? header.State with { OptimizerState = ReadOptimizerState(file, meta, model), CarriedState = ReadCarriedState(file, meta, model) }
+            : null;
+        return new CheckpointContents(model, state);
+    }
+
+    private static Vocabulary ParseVocabulary(MetadataValue value)
+    {
         try
         {
-            vocabulary = Vocabulary.FromSymbols(meta.Required("vocab"));
+            return Vocabulary.FromSymbols(value.Text);
         }
         catch (ArgumentException e)
         {
-            throw meta.Bad($"metadata 'vocab' is not a valid vocabulary ({e.Message})");
+            throw value.Bad($"metadata '{value.Key}' is not a valid vocabulary ({e.Message})");
         }
+    }
 
-        if (!CharModelConfig.TryParseCell(meta.Required("model.cell"), out var cell))
-            throw meta.Bad($"metadata 'model.cell' = '{meta.Required("model.cell")}' is not rnn, gru or lstm");
-        var config = new CharModelConfig(
-            cell,
-            meta.Int("model.hidden_size", 1, CharModelConfig.MaxHiddenSize),
-            meta.Int("model.layers", 1, CharModelConfig.MaxLayers),
-            meta.Double("model.dropout", 0, 0.999999));
-        int seed = meta.Int("model.seed", int.MinValue, int.MaxValue);
-
+    /// <summary>
+    /// Checks every model tensor's name, shape, dtype and values against the configuration before
+    /// anything is built, so a refused file costs no more than reading it; returns the names.
+    /// </summary>
+    private static HashSet<string> CheckModelTensors(SafeTensorsFile file, MetadataReader meta, Vocabulary vocabulary, CharModelConfig config)
+    {
         // Bound what building the model allocates by what the file actually holds.
         long needed = config.ParameterCount(vocabulary.Count);
         long held = file.Names.Where(n => !IsTrainingTensor(n))
                               .Sum(n => (long)file.GetInfo(n).ElementCount);
         if (needed != held)
-            throw meta.Bad($"the configuration ({CharModelConfig.Name(cell)}, hidden {config.HiddenSize}, {config.Layers} layer(s), {vocabulary.Count} symbols) has {needed} parameters but the file holds {held} model values");
+            throw meta.Bad($"the configuration ({CharModelConfig.Name(config.Cell)}, hidden {config.HiddenSize}, {config.Layers} layer(s), {vocabulary.Count} symbols) has {needed} parameters but the file holds {held} model values");
 
-        // Every name, shape and value is checked against the configuration before anything is
-        // built, so a refused file costs no more than reading it.
         var expected = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < config.Layers; i++)
         {
             int input = i == 0 ? vocabulary.Count : config.HiddenSize;
             int output = i == config.Layers - 1 ? vocabulary.Count : config.HiddenSize;
-            foreach (var (local, shape) in RecurrentLayer<float>.Layout(cell, input, config.HiddenSize, output))
+            foreach (var (local, shape) in RecurrentLayer<float>.Layout(config.Cell, input, config.HiddenSize, output))
             {
                 string name = $"layers.{i.ToString(Inv)}.{local}";
                 expected.Add(name);
@@ -186,79 +215,64 @@ public static class Checkpoint
         foreach (var name in file.Names)
             if (!expected.Contains(name) && !IsTrainingTensor(name))
                 throw meta.Bad($"unexpected tensor '{name}'");
-
-        var model = new CharLanguageModel(vocabulary, config, seed);
-        model.Network.LoadStateDict(expected.ToDictionary(name => name, file.GetTensor<float>, StringComparer.Ordinal));
-
-        TrainingState? training = null;
-        if (file.Metadata.ContainsKey("train.step"))
-        {
-            var parameters = model.Network.NamedParameters().Select((p, i) => (p.Name, p.Parameter, Index: i))
-                                                            .ToDictionary(p => p.Name, StringComparer.Ordinal);
-            var optimizerState = new Dictionary<string, Tensor<float>>(StringComparer.Ordinal);
-            foreach (var name in file.Names.Where(n => n.StartsWith(OptimizerPrefix, StringComparison.Ordinal)))
-            {
-                string key = name[OptimizerPrefix.Length..];
-                var tensor = file.GetTensor<float>(name);
-                CheckFinite(tensor, name, meta);
-                if (key == "step")
-                {
-                    if (tensor.Length != 1 || tensor.AsSpan()[0] < 0)
-                        throw meta.Bad($"tensor '{name}' is not a single non-negative step count");
-                    optimizerState.Add(key, tensor);
-                    continue;
-                }
-                int dot = key.IndexOf('.');
-                if (dot <= 0 || !parameters.TryGetValue(key[(dot + 1)..], out var parameter))
-                    throw meta.Bad($"optimizer tensor '{name}' names no model parameter");
-                if (!tensor.Shape.SequenceEqual(parameter.Parameter.Shape))
-                    throw meta.Bad($"optimizer tensor '{name}' has shape [{string.Join(", ", tensor.Shape.ToArray())}], its parameter [{string.Join(", ", parameter.Parameter.Shape.ToArray())}]");
-                optimizerState.Add($"{key[..dot]}.{parameter.Index.ToString(Inv)}", tensor);
-            }
-            var carried = new Dictionary<string, Tensor<float>>(StringComparer.Ordinal);
-            var layers = model.Network.Layers;
-            foreach (var name in file.Names.Where(n => n.StartsWith(CarryPrefix, StringComparison.Ordinal)))
-            {
-                string key = name[CarryPrefix.Length..];
-                var parts = key.Split('.');
-                if (parts.Length != 3 || parts[0] != "layers" || !int.TryParse(parts[1], NumberStyles.None, Inv, out int layer)
-                    || layer >= layers.Count || !(parts[2] == "h" || (parts[2] == "c" && layers[layer].Kind == CellKind.Lstm)))
-                    throw meta.Bad($"carried-state tensor '{name}' names no layer state");
-                var tensor = file.GetTensor<float>(name);
-                if (tensor.Rank != 2 || tensor.Size(1) != config.HiddenSize)
-                    throw meta.Bad($"carried-state tensor '{name}' has shape [{string.Join(", ", tensor.Shape.ToArray())}], expected [batch, {config.HiddenSize}]");
-                CheckFinite(tensor, name, meta);
-                carried.Add(key, tensor);
-            }
-            var options = new TrainingOptions
-            {
-                SequenceLength = meta.Int("train.seq_len", 1, int.MaxValue),
-                BatchSize = meta.Int("train.batch", 1, int.MaxValue),
-                LearningRate = meta.Double("train.lr", double.Epsilon, double.MaxValue),
-                Optimizer = meta.Enum<OptimizerKind>("train.optimizer"),
-                Momentum = meta.Double("train.momentum", 0, 0.999999),
-                ClipNorm = meta.Double("train.clip", 0, double.MaxValue),
-                Schedule = meta.Enum<LearningRateSchedule>("train.schedule"),
-                FinalLearningRateFactor = meta.Double("train.final_lr_factor", double.Epsilon, 1),
-                Seed = meta.Int("train.seed", int.MinValue, int.MaxValue),
-            };
-            training = new TrainingState
-            {
-                Step = meta.Long("train.step", 0, long.MaxValue),
-                BatchPosition = meta.Long("train.batch_position", 0, long.MaxValue),
-                BestValidationLoss = meta.Double("train.best_val_loss", 0, double.PositiveInfinity),
-                ElapsedSeconds = meta.Double("train.elapsed_s", 0, double.MaxValue),
-                Options = options,
-                OptimizerState = optimizerState,
-                CarriedState = carried,
-            };
-        }
-        else if (file.Names.Any(IsTrainingTensor))
-        {
-            throw meta.Bad("optimizer or carried-state tensors without training metadata");
-        }
-        return new CheckpointContents(model, training);
+        return expected;
     }
+
+    /// <summary>The <c>optim.</c> tensors, re-keyed from parameter names to the optimizer's parameter indices.</summary>
+    private static Dictionary<string, Tensor<float>> ReadOptimizerState(SafeTensorsFile file, MetadataReader meta, CharLanguageModel model)
+    {
+        var parameters = model.Network.NamedParameters().Select((p, i) => (p.Name, p.Parameter, Index: i))
+                                                        .ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var optimizerState = new Dictionary<string, Tensor<float>>(StringComparer.Ordinal);
+        foreach (var name in file.Names.Where(n => n.StartsWith(OptimizerPrefix, StringComparison.Ordinal)))
+        {
+            string key = name[OptimizerPrefix.Length..];
+            var tensor = file.GetTensor<float>(name);
+            CheckFinite(tensor, name, meta);
+            if (key == "step")
+            {
+                if (tensor.Length != 1 || tensor.AsSpan()[0] < 0)
+                    throw meta.Bad($"tensor '{name}' is not a single non-negative step count");
+                optimizerState.Add(key, tensor);
+                continue;
+            }
+            int dot = key.IndexOf('.');
+            if (dot <= 0 || !parameters.TryGetValue(key[(dot + 1)..], out var parameter))
+                throw meta.Bad($"optimizer tensor '{name}' names no model parameter");
+            if (!tensor.Shape.SequenceEqual(parameter.Parameter.Shape))
+                throw meta.Bad($"optimizer tensor '{name}' has shape [{string.Join(", ", tensor.Shape.ToArray())}], its parameter [{string.Join(", ", parameter.Parameter.Shape.ToArray())}]");
+            optimizerState.Add($"{key[..dot]}.{parameter.Index.ToString(Inv)}", tensor);
+        }
+        return optimizerState;
+    }
+
+    /// <summary>The <c>carry.</c> tensors: <c>layers.{i}.h</c> (and <c>.c</c> for LSTM), each (batch, H).</summary>
+    private static Dictionary<string, Tensor<float>> ReadCarriedState(SafeTensorsFile file, MetadataReader meta, CharLanguageModel model)
+    {
+        var carried = new Dictionary<string, Tensor<float>>(StringComparer.Ordinal);
+        var layers = model.Network.Layers;
+        int hidden = model.Config.HiddenSize;
+        foreach (var name in file.Names.Where(n => n.StartsWith(CarryPrefix, StringComparison.Ordinal)))
+        {
+            string key = name[CarryPrefix.Length..];
+            var parts = key.Split('.');
+            if (parts.Length != 3 || parts[0] != "layers" || !int.TryParse(parts[1], NumberStyles.None, Inv, out int layer)
+                || layer >= layers.Count || !(parts[2] == "h" || (parts[2] == "c" && layers[layer].Kind == CellKind.Lstm)))
+                throw meta.Bad($"carried-state tensor '{name}' names no layer state");
+            var tensor = file.GetTensor<float>(name);
+            if (tensor.Rank != 2 || tensor.Size(1) != hidden)
+                throw meta.Bad($"carried-state tensor '{name}' has shape [{string.Join(", ", tensor.Shape.ToArray())}], expected [batch, {hidden}]");
+            CheckFinite(tensor, name, meta);
+            carried.Add(key, tensor);
+        }
+        return carried;
+    }
+
+    private static string Str(long value) => value.ToString(Inv);
+
+    private static string Str(double value) => value.ToString("R", Inv);
+
+    private static string Str<TEnum>(TEnum value) where TEnum : struct, Enum => value.ToString().ToLowerInvariant();
 
     private static bool IsTrainingTensor(string name)
         => name.StartsWith(OptimizerPrefix, StringComparison.Ordinal) || name.StartsWith(CarryPrefix, StringComparison.Ordinal);
@@ -281,45 +295,69 @@ public static class Checkpoint
                 throw meta.Bad($"tensor '{name}' holds a non-finite value ({v.ToString(Inv)})");
     }
 
-    /// <summary>Typed, range-checked access to <c>__metadata__</c> with one-line errors.</summary>
+    /// <summary>What <c>__metadata__</c> describes besides the tensors; Load fills it in key by key.</summary>
+    private sealed record Header
+    {
+        public Vocabulary? Vocabulary { get; init; }
+        public CharModelConfig Config { get; init; } = new();
+        public int Seed { get; init; }
+        public TrainingState State { get; init; } = new();
+
+        public Header WithOptions(Func<TrainingOptions, TrainingOptions> edit) => this with { State = State with { Options = edit(State.Options) } };
+    }
+
+    /// <summary>One <c>__metadata__</c> key: how Save writes it and how Load reads it into a <see cref="Header"/>.</summary>
+    private sealed record MetadataKey(string Name, Func<Header, string> Write, Func<MetadataValue, Header, Header> Read)
+    {
+        public bool IsTraining => Name.StartsWith("train.", StringComparison.Ordinal);
+    }
+
+    /// <summary>Access to <c>__metadata__</c> with one-line errors naming the file.</summary>
     private sealed class MetadataReader(SafeTensorsFile file)
     {
         public CheckpointFormatException Bad(string problem) => new($"{file.Source}: invalid checkpoint: {problem}.");
 
-        public string Required(string key)
-            => file.Metadata.TryGetValue(key, out var value) ? value : throw Bad($"metadata '{key}' is missing");
+        public MetadataValue this[string key]
+            => new(this, key, file.Metadata.TryGetValue(key, out var value) ? value : throw Bad($"metadata '{key}' is missing"));
+    }
 
-        public int Int(string key, int min, int max) => (int)Long(key, min, max);
-
-        public long Long(string key, long min, long max)
+    /// <summary>One metadata value, parsed with range checks; errors name the key and the value.</summary>
+    private readonly record struct MetadataValue(MetadataReader Reader, string Key, string Text)
+    {
+        /// <summary>The value on one line, cut to 40 characters, for error messages.</summary>
+        public string Clipped
         {
-            string text = Required(key);
-            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, Inv, out long value) || value < min || value > max)
-                throw Bad($"metadata '{key}' = '{Clip(text)}' is not an integer in [{min}, {max}]");
+            get
+            {
+                string one = Text.ReplaceLineEndings(" ");
+                return one.Length <= 40 ? one : one[..40] + "...";
+            }
+        }
+
+        public CheckpointFormatException Bad(string problem) => Reader.Bad(problem);
+
+        public int Int(int min, int max) => (int)Long(min, max);
+
+        public long Long(long min, long max)
+        {
+            if (!long.TryParse(Text, NumberStyles.AllowLeadingSign, Inv, out long value) || value < min || value > max)
+                throw Bad($"metadata '{Key}' = '{Clipped}' is not an integer in [{min}, {max}]");
             return value;
         }
 
-        public double Double(string key, double min, double max)
+        public double Double(double min, double max)
         {
-            string text = Required(key);
-            if (!double.TryParse(text, NumberStyles.Float, Inv, out double value) || double.IsNaN(value) || value < min || value > max)
-                throw Bad($"metadata '{key}' = '{Clip(text)}' is not a number in [{min.ToString(Inv)}, {max.ToString(Inv)}]");
+            if (!double.TryParse(Text, NumberStyles.Float, Inv, out double value) || double.IsNaN(value) || value < min || value > max)
+                throw Bad($"metadata '{Key}' = '{Clipped}' is not a number in [{min.ToString(Inv)}, {max.ToString(Inv)}]");
             return value;
         }
 
-        public TEnum Enum<TEnum>(string key) where TEnum : struct, System.Enum
+        public TEnum Enum<TEnum>() where TEnum : struct, System.Enum
         {
-            string text = Required(key);
             foreach (var value in System.Enum.GetValues<TEnum>())
-                if (string.Equals(value.ToString(), text, StringComparison.OrdinalIgnoreCase))
+                if (string.Equals(value.ToString(), Text, StringComparison.OrdinalIgnoreCase))
                     return value;
-            throw Bad($"metadata '{key}' = '{Clip(text)}' is not one of {string.Join(", ", System.Enum.GetNames<TEnum>()).ToLowerInvariant()}");
-        }
-
-        private static string Clip(string text)
-        {
-            string one = text.ReplaceLineEndings(" ");
-            return one.Length <= 40 ? one : one[..40] + "...";
+            throw Bad($"metadata '{Key}' = '{Clipped}' is not one of {string.Join(", ", System.Enum.GetNames<TEnum>()).ToLowerInvariant()}");
         }
     }
 }

@@ -27,6 +27,7 @@ public static class Evaluator
     /// its training/evaluation mode is restored; use a copy (<see cref="CharLanguageModel.Clone"/>)
     /// to leave a model in training undisturbed.
     /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="ids"/> is null.</exception>
     /// <exception cref="ArgumentException">Fewer than 2 symbols.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A non-positive stream count or chunk length, or an id outside the vocabulary.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Autograd.Nn;
+using Autograd.Nn.Serialization;
 
 namespace Autograd.CharLm;
 
@@ -13,9 +14,13 @@ public static class LossCurve
     /// <summary>
     /// Writes one row per step: <c>step,elapsed_s,train_loss,val_loss,val_bits,lr</c> (losses in
     /// nats/symbol, bits for validation too; validation columns empty where none was measured).
-    /// Written to a temporary file and renamed.
+    /// Written atomically (<see cref="AtomicFile"/>); creates the folder if needed.
     /// </summary>
+    /// <param name="path">The CSV file to create or replace.</param>
+    /// <param name="points">The rows, in order (e.g. <see cref="CharTrainer.History"/>).</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
     public static void WriteCsv(string path, IEnumerable<LossPoint> points)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -35,8 +40,6 @@ public static class LossCurve
         }
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + ".tmp";
-        File.WriteAllText(temp, sb.ToString(), new UTF8Encoding(false));
-        File.Move(temp, full, overwrite: true);
+        AtomicFile.WriteAllText(full, sb.ToString());
     }
 }

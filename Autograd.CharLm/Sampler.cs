@@ -32,6 +32,9 @@ public static class Sampler
     /// The model's carried state is reset first and used as the generation runs; use a copy
     /// (<see cref="CharLanguageModel.Clone"/>) to leave a model in training undisturbed.
     /// </summary>
+    /// <param name="model">The model to run (its carried state changes).</param>
+    /// <param name="options">Length, temperature, top-k, greedy, prime and seed.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A negative length or top-k, or a temperature that is not positive and finite.</exception>
     /// <exception cref="UnknownSymbolException">The prime holds a symbol the vocabulary lacks.</exception>
     public static IEnumerable<string> Generate(CharLanguageModel model, SamplingOptions options)
@@ -49,6 +52,11 @@ public static class Sampler
     }
 
     /// <summary>The generated text, as one string (see <see cref="Generate"/>).</summary>
+    /// <param name="model">The model to run (its carried state changes).</param>
+    /// <param name="options">Length, temperature, top-k, greedy, prime and seed.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A negative length or top-k, or a temperature that is not positive and finite.</exception>
+    /// <exception cref="UnknownSymbolException">The prime holds a symbol the vocabulary lacks.</exception>
     public static string Sample(CharLanguageModel model, SamplingOptions options) => string.Concat(Generate(model, options));
 
     private static IEnumerable<string> Run(CharLanguageModel model, SamplingOptions options, int[] prime)

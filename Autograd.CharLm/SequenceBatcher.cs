@@ -22,6 +22,7 @@ public sealed class SequenceBatcher
     private readonly int _streamLength;
 
     /// <summary>Creates a batcher over <paramref name="data"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Batch size or sequence length is not positive.</exception>
     /// <exception cref="ArgumentException">The data is too short for even one batch: it needs <c>batchSize × sequenceLength + 1</c> symbols.</exception>
     public SequenceBatcher(int[] data, int batchSize, int sequenceLength)
@@ -41,6 +42,8 @@ public sealed class SequenceBatcher
     }
 
     /// <summary>The fewest symbols that give one batch: <c>batchSize × sequenceLength + 1</c>.</summary>
+    /// <param name="batchSize">Rows per batch.</param>
+    /// <param name="sequenceLength">Time steps per batch.</param>
     public static long MinimumLength(int batchSize, int sequenceLength) => (long)batchSize * sequenceLength + 1;
 
     /// <summary>Rows per batch.</summary>
@@ -59,6 +62,7 @@ public sealed class SequenceBatcher
     public bool AtEpochStart => Position % BatchesPerEpoch == 0;
 
     /// <summary>Moves to the given batch count, as if <see cref="Next"/> had been called that often.</summary>
+    /// <param name="position">Batches handed out so far (e.g. <see cref="TrainingState.BatchPosition"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">The position is negative.</exception>
     public void Seek(long position)
     {

@@ -7,9 +7,12 @@ namespace Autograd.CharLm;
 public sealed class CorpusException : Exception
 {
     /// <summary>Creates the exception with a one-line message.</summary>
+    /// <param name="message">Names the file and the problem, on one line.</param>
     public CorpusException(string message) : base(message) { }
 
     /// <summary>Creates the exception with a one-line message and its cause.</summary>
+    /// <param name="message">Names the file and the problem, on one line.</param>
+    /// <param name="innerException">The cause (e.g. a decoder error).</param>
     public CorpusException(string message, Exception innerException) : base(message, innerException) { }
 }
 
@@ -24,10 +27,13 @@ public static class TextCorpus
     /// <summary>
     /// Reads a UTF-8 text file (a leading byte-order mark is dropped).
     /// </summary>
+    /// <param name="path">The file (at most <see cref="MaxFileBytes"/>).</param>
+    /// <returns>The text.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
-    /// <exception cref="CorpusException">The file is empty, too large, not valid UTF-8, or binary.</exception>
+    /// <exception cref="CorpusException">The file is a folder, empty, too large, not valid UTF-8, or binary.</exception>
     public static string LoadFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -78,6 +84,7 @@ public static class TextCorpus
     /// Splits a sequence by position: the first <paramref name="trainFraction"/> for training,
     /// the rest for validation (no shuffling, so validation text is unseen continuous text).
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The fraction is not in (0, 1).</exception>
     public static (int[] Train, int[] Validation) Split(int[] ids, double trainFraction = 0.9)
     {

@@ -33,6 +33,8 @@ public sealed class Vocabulary
     private readonly Dictionary<int, int> _index;
 
     /// <summary>A vocabulary of the given symbols, deduplicated and sorted by code point.</summary>
+    /// <param name="symbols">The symbols, in any order, repeats allowed.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="symbols"/> is null.</exception>
     /// <exception cref="ArgumentException">There are no symbols.</exception>
     public Vocabulary(IEnumerable<Rune> symbols)
     {
@@ -45,6 +47,8 @@ public sealed class Vocabulary
     }
 
     /// <summary>The vocabulary of every distinct symbol in <paramref name="text"/>.</summary>
+    /// <param name="text">Any text with at least one character.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     /// <exception cref="ArgumentException">The text is empty or holds an unpaired surrogate.</exception>
     public static Vocabulary FromText(string text)
     {
@@ -58,6 +62,8 @@ public sealed class Vocabulary
     /// The inverse of <see cref="Symbols"/>: a vocabulary from its symbols written one after the
     /// other in code-point order, each exactly once.
     /// </summary>
+    /// <param name="symbols">What <see cref="Symbols"/> returned.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="symbols"/> is null.</exception>
     /// <exception cref="ArgumentException">The string is empty, unsorted, repeats a symbol or holds an unpaired surrogate.</exception>
     public static Vocabulary FromSymbols(string symbols)
     {
@@ -91,14 +97,20 @@ public sealed class Vocabulary
     }
 
     /// <summary>Whether <paramref name="symbol"/> has an id.</summary>
+    /// <param name="symbol">A Unicode scalar value.</param>
     public bool Contains(Rune symbol) => _index.ContainsKey(symbol.Value);
 
     /// <summary>The id of <paramref name="symbol"/>, if it has one.</summary>
+    /// <param name="symbol">A Unicode scalar value.</param>
+    /// <param name="id">Its id in [0, Count), when the result is true.</param>
+    /// <returns>Whether the symbol is in the vocabulary.</returns>
     public bool TryGetId(Rune symbol, out int id) => _index.TryGetValue(symbol.Value, out id);
 
     /// <summary>The ids of the symbols of <paramref name="text"/>, in order.</summary>
     /// <param name="text">The text to encode.</param>
     /// <param name="context">What the text is (e.g. a file name), for the error message.</param>
+    /// <returns>One id per Unicode scalar value (a surrogate pair is one symbol).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     /// <exception cref="UnknownSymbolException">A symbol of the text is not in the vocabulary.</exception>
     /// <exception cref="ArgumentException">The text holds an unpaired surrogate.</exception>
     public int[] Encode(string text, string? context = null)
@@ -117,6 +129,7 @@ public sealed class Vocabulary
     }
 
     /// <summary>The text of a sequence of ids.</summary>
+    /// <param name="ids">Ids in [0, Count).</param>
     /// <exception cref="ArgumentOutOfRangeException">An id is not in [0, Count).</exception>
     public string Decode(ReadOnlySpan<int> ids)
     {
@@ -126,6 +139,7 @@ public sealed class Vocabulary
     }
 
     /// <summary>A readable name for a symbol in messages, e.g. <c>'a' (U+0061)</c> or <c>U+000A</c>.</summary>
+    /// <param name="symbol">Any Unicode scalar value; control, format, separator and private-use characters are shown by code point only.</param>
     public static string Describe(Rune symbol)
     {
         string code = "U+" + symbol.Value.ToString("X4", CultureInfo.InvariantCulture);

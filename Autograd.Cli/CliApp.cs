@@ -13,6 +13,8 @@ namespace Autograd.Cli;
 public static class CliApp
 {
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    /// <param name="args">The command line after the program name, e.g. <c>train --steps 20</c>.</param>
+    /// <returns>0 on success; otherwise 1 (bad input), 2 (usage), 70 (internal error) or 130 (interrupted), with one line on stderr.</returns>
     public static int Run(string[] args)
     {
         // A plain Command named "autograd" rather than RootCommand, whose name is the assembly's.

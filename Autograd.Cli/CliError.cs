@@ -3,12 +3,14 @@ namespace Autograd.Cli;
 /// <summary>A user error the CLI reports as one line on stderr (no stack trace), exiting non-zero.</summary>
 internal sealed class CliError(string message, int exitCode = ExitCodes.Failure) : Exception(message)
 {
+    /// <summary>The process exit code to return (<see cref="ExitCodes"/>).</summary>
     public int ExitCode { get; } = exitCode;
 }
 
 /// <summary>Process exit codes.</summary>
 internal static class ExitCodes
 {
+    /// <summary>The command did what was asked.</summary>
     public const int Success = 0;
     /// <summary>Bad input: a file, a value, a corrupt checkpoint.</summary>
     public const int Failure = 1;

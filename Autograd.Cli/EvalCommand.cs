@@ -7,6 +7,7 @@ namespace Autograd.Cli;
 /// <summary><c>autograd eval</c>: the model's loss on a text; the last line is the result.</summary>
 internal static class EvalCommand
 {
+    /// <summary>The <c>eval</c> subcommand with its options and action (registered by <see cref="CliApp"/>).</summary>
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by train.", Required = true, HelpName = "FILE" };

@@ -6,6 +6,7 @@ namespace Autograd.Cli;
 /// <summary><c>autograd export</c>: a checkpoint as an ONNX model (standard RNN/GRU/LSTM operators).</summary>
 internal static class ExportCommand
 {
+    /// <summary>The <c>export</c> subcommand with its options and action (registered by <see cref="CliApp"/>).</summary>
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by train.", Required = true, HelpName = "FILE" };
@@ -31,24 +32,15 @@ internal static class ExportCommand
             var vocab = Enumerable.Range(0, model.Vocabulary.Count).Select(i => model.Vocabulary[i].ToString()).ToArray();
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (dir is not null && !Directory.Exists(dir)) throw new CliError($"--out: folder {dir} does not exist.");
-            // Written beside the target and renamed, so a failure never leaves half a model.
-            string tmp = outPath + ".tmp";
-            try
+            // Export writes atomically (AtomicFile): a failure never leaves half a model.
+            OnnxExporter.Export(model.Network, outPath, new OnnxExportOptions
             {
-                OnnxExporter.Export(model.Network, tmp, new OnnxExportOptions
-                {
-                    Vocabulary = vocab,
-                    Input = kind,
-                    BatchFirst = !parse.GetValue(timeFirst),
-                    StateInputs = !parse.GetValue(noState),
-                    Description = $"autograd export of {Path.GetFileName(path)}",
-                });
-                File.Move(tmp, outPath, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(tmp)) File.Delete(tmp);
-            }
+                Vocabulary = vocab,
+                Input = kind,
+                BatchFirst = !parse.GetValue(timeFirst),
+                StateInputs = !parse.GetValue(noState),
+                Description = $"autograd export of {Path.GetFileName(path)}",
+            });
             var c = model.Config;
             Console.WriteLine($"wrote {outPath} ({Autograd.CharLm.CharModelConfig.Name(c.Cell)}, hidden {c.HiddenSize}, {c.Layers} layer(s), {vocab.Length} symbols)");
             return ExitCodes.Success;

@@ -1,4 +1,5 @@
 using Autograd.CharLm;
+using Autograd.Nn.Serialization;
 
 namespace Autograd.Cli;
 
@@ -40,7 +41,8 @@ internal static class LossPlot
             plot.XLabel("step");
             plot.YLabel("loss (nats/char)");
             plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-            plot.SavePng(path, 900, 540);
+            using var image = plot.GetImage(900, 540);
+            AtomicFile.WriteAllBytes(path, image.GetImageBytes(ScottPlot.ImageFormat.Png));
             return null;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

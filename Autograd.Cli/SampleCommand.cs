@@ -7,6 +7,7 @@ namespace Autograd.Cli;
 /// <summary><c>autograd sample</c>: generated text on stdout.</summary>
 internal static class SampleCommand
 {
+    /// <summary>The <c>sample</c> subcommand with its options and action (registered by <see cref="CliApp"/>).</summary>
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by train.", Required = true, HelpName = "FILE" };

@@ -26,6 +26,7 @@ internal static class TrainCommand
     public const int DefaultEvalChars = 30_000;
     public const double DefaultClip = 5;
 
+    /// <summary>The <c>train</c> subcommand with its options and action (registered by <see cref="CliApp"/>).</summary>
     public static Command Create()
     {
         var data = new Option<string?>("--data") { Description = "UTF-8 text file to train on (default: the embedded tiny Shakespeare, 1.1 MB).", HelpName = "FILE" };
@@ -258,6 +259,7 @@ internal static class TrainCommand
         console.Write(table);
     }
 
+    /// <summary>A duration as <c>m:ss</c>, or <c>h:mm:ss</c> from one hour on.</summary>
     internal static string FormatTime(TimeSpan t)
         => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
 }

@@ -22,10 +22,21 @@ public enum InitScheme
 public static class Init
 {
     /// <summary>N(0, σ²) samples of the given shape.</summary>
+    /// <param name="random">The source of randomness (consumed).</param>
+    /// <param name="std">σ.</param>
+    /// <param name="shape">The shape of the result.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="random"/> or <paramref name="shape"/> is null.</exception>
+    /// <exception cref="ArgumentException">A negative dimension.</exception>
     public static Tensor<T> Normal<T>(Random random, double std, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
         => Tensor.Randn<T>(random, shape) * T.CreateChecked(std);
 
     /// <summary>Xavier/Glorot uniform: U(-a, a), a = √(6 / (fan_in + fan_out)), for a (fan_in, fan_out) matrix.</summary>
+    /// <param name="random">The source of randomness (consumed).</param>
+    /// <param name="fanIn">Rows.</param>
+    /// <param name="fanOut">Columns.</param>
+    /// <returns>A (fanIn, fanOut) matrix.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="random"/> is null.</exception>
+    /// <exception cref="ArgumentException">A size is negative.</exception>
     public static Tensor<T> XavierUniform<T>(Random random, int fanIn, int fanOut) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T a = T.CreateChecked(Math.Sqrt(6.0 / (fanIn + fanOut)));
@@ -33,6 +44,10 @@ public static class Init
     }
 
     /// <summary>A random (n, n) orthogonal matrix: Gram–Schmidt on Gaussian rows, in double.</summary>
+    /// <param name="random">The source of randomness (consumed).</param>
+    /// <param name="n">Rows and columns.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="random"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="n"/> is negative.</exception>
     public static Tensor<T> Orthogonal<T>(Random random, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var m = Tensor.Randn<double>(random, n, n).ToArray();

@@ -47,6 +47,8 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Copies values into the parameters. Layers not yet built are built from the shapes in
     /// <paramref name="state"/> first. Nothing is changed unless every key checks out.
     /// </summary>
+    /// <param name="state">Tensors keyed as <see cref="StateDict"/> keys them; their values are copied.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="state"/> is null.</exception>
     /// <exception cref="ArgumentException">A key is missing, extra, or has the wrong shape (the message names it).</exception>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor<T>> state)
     {
@@ -73,6 +75,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Switches training mode on or off, for this module and its children.</summary>
+    /// <param name="on">True for training mode (dropout active), false for evaluation.</param>
     public void Train(bool on = true)
     {
         Training = on;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using global::Onnx;
 using Autograd.Nn;
+using Autograd.Nn.Serialization;
 
 namespace Autograd.Onnx;
 
@@ -65,23 +66,34 @@ public static class OnnxExporter
     /// <summary>Name of LSTM layer <paramref name="layer"/>'s final cell state output, float (1, batch, H).</summary>
     public static string FinalCell(int layer) => $"final_c_{layer}";
 
-    /// <summary>Writes <paramref name="model"/> to the file <paramref name="path"/> (created or overwritten).</summary>
+    /// <summary>
+    /// Writes <paramref name="model"/> to the file <paramref name="path"/> (created or replaced)
+    /// atomically through <see cref="AtomicFile"/>: a failure leaves the previous file, never half a model.
+    /// </summary>
     /// <param name="model">A built model (after a forward pass, <see cref="RnnModel{T}.Build"/> or a loaded state dict).</param>
     /// <param name="path">The .onnx file to write.</param>
     /// <param name="options">Null for <see cref="OnnxExportOptions.Default"/>.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or the options do not fit the model (vocabulary size, metadata keys).</exception>
     /// <exception cref="InvalidOperationException">A layer is not built, or a layer's input size is not its predecessor's output size.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
     public static void Export(RnnModel<float> model, string path, OnnxExportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var proto = BuildModel(model, options); // validate before touching the file
-        using var stream = File.Create(path);
-        proto.WriteTo(stream);
+        AtomicFile.Write(path, proto.WriteTo);
     }
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="stream"/>.</summary>
-    /// <inheritdoc cref="Export(RnnModel{float}, string, OnnxExportOptions?)"/>
+    /// <summary>Writes <paramref name="model"/> to <paramref name="stream"/> (a protobuf ModelProto; the stream is neither flushed nor closed).</summary>
+    /// <param name="model">A built model (after a forward pass, <see cref="RnnModel{T}.Build"/> or a loaded state dict).</param>
+    /// <param name="stream">A writable stream.</param>
+    /// <param name="options">Null for <see cref="OnnxExportOptions.Default"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="stream"/> is null.</exception>
+    /// <exception cref="ArgumentException">The options do not fit the model (vocabulary size, metadata keys).</exception>
+    /// <exception cref="InvalidOperationException">A layer is not built, or a layer's input size is not its predecessor's output size.</exception>
+    /// <exception cref="IOException">The stream cannot be written.</exception>
     public static void Export(RnnModel<float> model, Stream stream, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);

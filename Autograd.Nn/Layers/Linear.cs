@@ -8,6 +8,9 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     private readonly int _seed;
     private Tensor<T>? _w, _b;
 
+    /// <summary>A dense layer whose W and B are created from the first input's last axis.</summary>
+    /// <param name="outputSize">Output features (the last axis of the result).</param>
+    /// <param name="seed">Seeds the Xavier-uniform draw of W (B starts at zero).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outputSize"/> is not positive.</exception>
     public Linear(int outputSize, int seed = 0)
     {
@@ -20,6 +23,9 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public int OutputSize { get; }
 
     /// <summary>(..., in) → (..., out).</summary>
+    /// <param name="input">Any rank ≥ 1; the last axis is the input features (fixed by the first call).</param>
+    /// <returns>The input's leading axes, then <see cref="OutputSize"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
     /// <exception cref="ArgumentException">Rank 0, or the last axis differs from the built input size.</exception>
     public Tensor<T> Forward(Tensor<T> input)
     {

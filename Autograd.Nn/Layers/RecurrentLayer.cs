@@ -13,6 +13,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
 {
     private Tensor<T>? _startH, _startC;
 
+    /// <summary>Sets the sizes and options; the parameters are created by <see cref="Build"/> or the first input.</summary>
     /// <param name="hiddenSize">H, the size of the hidden state.</param>
     /// <param name="outputSize">O, the size of each step's output.</param>
     /// <param name="options">Carry mode, initialisation and cell variants; null for the seed's defaults.</param>
@@ -58,6 +59,11 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     /// <see cref="Module{T}.NamedParameters"/> order (api.md's table): lets a loader check a file
     /// before building anything.
     /// </summary>
+    /// <param name="kind">The cell.</param>
+    /// <param name="inputSize">F, the input features.</param>
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="outputSize">O.</param>
+    /// <returns>Local names (<c>W_f</c>, ..., <c>W_v</c>, <c>B_v</c>) with their shapes, e.g. (F+H, H) for LSTM's <c>W_f</c>.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     public static IReadOnlyList<(string Name, int[] Shape)> Layout(CellKind kind, int inputSize, int hiddenSize, int outputSize)
     {
@@ -103,6 +109,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     /// <summary>Runs the layer over a batch of sequences.</summary>
     /// <param name="input">(batch, time, features).</param>
     /// <returns>(batch, time, outputSize).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
     /// <exception cref="ArgumentException">Not rank 3, an empty axis, or a feature size other than the one the layer was built for.</exception>
     public Tensor<T> Forward(Tensor<T> input)
     {
@@ -126,6 +133,11 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     /// building it.
     /// </summary>
     /// <param name="ids">(batch, time) class ids, row-major.</param>
+    /// <param name="batch">Sequences in the batch.</param>
+    /// <param name="time">Time steps per sequence.</param>
+    /// <param name="vocabSize">Number of classes (the one-hot width); builds the layer with this input size if it is not built yet.</param>
+    /// <returns>(batch, time, outputSize), as <see cref="Forward(Tensor{T})"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong id count, a non-positive size, or a vocabulary other than the built input size.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside [0, vocabSize).</exception>
     public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize)
@@ -196,7 +208,9 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     private static Tensor<T> Copy(Tensor<T> t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
 
     /// <summary>Sets the carried state directly, e.g. for a sampler priming a model (detached copies are kept).</summary>
-    /// <exception cref="ArgumentException">A state whose last axis is not H, or a cell state on a non-LSTM layer.</exception>
+    /// <param name="h">Hidden state (n, H): n = 1 broadcasts over any batch, otherwise one row per sequence; null for zeros.</param>
+    /// <param name="c">LSTM cell state (n, H), as <paramref name="h"/>; must be null for RNN and GRU layers.</param>
+    /// <exception cref="ArgumentException">A state that is not (n, H), or a cell state on a non-LSTM layer.</exception>
     public void SetState(Tensor<T>? h, Tensor<T>? c = null)
     {
         if (h is not null && (h.Rank != 2 || h.Size(1) != HiddenSize))

@@ -13,12 +13,16 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     private readonly Random _dropoutRandom;
 
     /// <summary>A stack of layers with no dropout.</summary>
-    /// <exception cref="ArgumentException">No layers.</exception>
+    /// <param name="layers">First to last; each layer's input size becomes its predecessor's output size.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="layers"/> is null.</exception>
+    /// <exception cref="ArgumentException">No layers, or a null layer.</exception>
     public RnnModel(params RecurrentLayer<T>[] layers) : this(layers, 0.0) { }
 
+    /// <summary>A stack of layers with dropout between them.</summary>
     /// <param name="layers">First to last.</param>
     /// <param name="dropout">Probability of zeroing each value passed between layers, in training mode only.</param>
     /// <param name="seed">Seed for the dropout masks.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="layers"/> is null.</exception>
     /// <exception cref="ArgumentException">No layers, or a null layer.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropout"/> is outside [0, 1).</exception>
     public RnnModel(IEnumerable<RecurrentLayer<T>> layers, double dropout, int seed = 0)
@@ -39,6 +43,9 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     public double Dropout { get; }
 
     /// <summary>Runs every layer. Input (batch, time, features) → (batch, time, last layer's output size).</summary>
+    /// <param name="input">(batch, time, features).</param>
+    /// <returns>(batch, time, O) where O is the last layer's <see cref="RecurrentLayer{T}.OutputSize"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
     /// <exception cref="ArgumentException">The input is not rank 3 or its feature size does not match the first layer.</exception>
     public Tensor<T> Forward(Tensor<T> input)
     {
@@ -48,6 +55,12 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>As <see cref="Forward(Tensor{T})"/> on one-hot input given as (batch, time) class ids, row-major.</summary>
+    /// <param name="ids">batch × time class ids, row-major.</param>
+    /// <param name="batch">Sequences in the batch.</param>
+    /// <param name="time">Time steps per sequence.</param>
+    /// <param name="vocabSize">Number of classes: the first layer's input size.</param>
+    /// <returns>(batch, time, O) where O is the last layer's output size.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong id count or sizes.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An id outside [0, vocabSize).</exception>
     public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize)
@@ -64,6 +77,9 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <summary>Builds every layer for <paramref name="inputSize"/> features at the first layer.</summary>
+    /// <param name="inputSize">F of the first layer; each later layer gets its predecessor's output size.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">A layer was already built for a different input size.</exception>
     public void Build(int inputSize)
     {
         foreach (var l in _layers)

@@ -14,6 +14,12 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
 {
     private readonly T _b1, _b2, _eps, _decay;
 
+    /// <summary>An optimizer for <paramref name="parameters"/> (their gradients are read at each <see cref="Optimizer{T}.Step"/>).</summary>
+    /// <param name="parameters">The tensors to update, e.g. <see cref="Module{T}.Parameters"/>; the list is fixed here.</param>
+    /// <param name="learningRate">The step size (finite, ≥ 0); <see cref="Optimizer{T}.LearningRate"/> may change it later.</param>
+    /// <param name="options">Null for the defaults (<see cref="AdamOptions"/>).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
+    /// <exception cref="ArgumentException">A parameter is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A β outside [0, 1), a non-positive ε, a negative weight decay, or a bad learning rate.</exception>
     public Adam(IEnumerable<Tensor<T>> parameters, T learningRate, AdamOptions? options = null)
         : base(parameters, learningRate, ["m", "v"])

@@ -5,8 +5,16 @@ namespace Autograd.Nn;
 /// <summary>Raised when a gradient norm is NaN or infinite; no gradient was changed.</summary>
 public sealed class NonFiniteGradientException : ArithmeticException
 {
+    /// <summary>Creates the exception with a message naming the norm and where it was measured.</summary>
+    /// <param name="message">One line.</param>
     public NonFiniteGradientException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a default message.</summary>
     public NonFiniteGradientException() { }
+
+    /// <summary>Creates the exception with a message and the error that caused it.</summary>
+    /// <param name="message">One line.</param>
+    /// <param name="inner">The cause.</param>
     public NonFiniteGradientException(string message, Exception inner) : base(message, inner) { }
 }
 
@@ -17,7 +25,10 @@ public static class GradClip
     /// Scales all gradients together so their global L2 norm is at most <paramref name="maxNorm"/>
     /// (factor maxNorm / (norm + 1e-6), only when norm &gt; maxNorm). Parameters without a gradient are skipped.
     /// </summary>
+    /// <param name="parameters">The parameters whose gradients are clipped together (e.g. <see cref="Module{T}.Parameters"/>).</param>
+    /// <param name="maxNorm">The largest global norm allowed (&gt; 0).</param>
     /// <returns>The global norm before clipping.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
     /// <exception cref="NonFiniteGradientException">The norm is NaN or infinite (gradients are left untouched).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not positive.</exception>
     public static T ClipNorm<T>(IEnumerable<Tensor<T>> parameters, T maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
@@ -39,6 +50,9 @@ public static class GradClip
     }
 
     /// <summary>Clamps every gradient element to [-limit, limit] (the seed's ±2 clipping).</summary>
+    /// <param name="parameters">The parameters whose gradients are clamped; those without a gradient are skipped.</param>
+    /// <param name="limit">The largest magnitude allowed (&gt; 0).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not positive.</exception>
     public static void ClipValue<T>(IEnumerable<Tensor<T>> parameters, T limit) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -27,7 +27,12 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
 {
     private readonly Dictionary<string, Tensor<T>?[]> _slots = new();
 
-    /// <exception cref="ArgumentException">No parameters, or a null parameter.</exception>
+    /// <summary>Takes the parameter list and creates one state slot per parameter for each name in <paramref name="slotNames"/>.</summary>
+    /// <param name="parameters">The tensors to update.</param>
+    /// <param name="learningRate">The step size (finite, ≥ 0).</param>
+    /// <param name="slotNames">Names of the per-parameter state tensors (e.g. <c>m</c>, <c>v</c>), used as <see cref="StateDict"/> key prefixes.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
+    /// <exception cref="ArgumentException">A null parameter.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The learning rate is negative or not finite.</exception>
     protected Optimizer(IEnumerable<Tensor<T>> parameters, T learningRate, string[] slotNames)
     {

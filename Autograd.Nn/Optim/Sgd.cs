@@ -18,6 +18,12 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     private readonly T _momentum, _decay;
     private readonly bool _nesterov;
 
+    /// <summary>An optimizer for <paramref name="parameters"/> (their gradients are read at each <see cref="Optimizer{T}.Step"/>).</summary>
+    /// <param name="parameters">The tensors to update, e.g. <see cref="Module{T}.Parameters"/>; the list is fixed here.</param>
+    /// <param name="learningRate">The step size (finite, ≥ 0); <see cref="Optimizer{T}.LearningRate"/> may change it later.</param>
+    /// <param name="options">Null for the defaults (<see cref="SgdOptions"/>).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
+    /// <exception cref="ArgumentException">A parameter is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A negative or non-finite learning rate, momentum or weight decay.</exception>
     public Sgd(IEnumerable<Tensor<T>> parameters, T learningRate, SgdOptions? options = null)
         : base(parameters, learningRate, ["momentum"])

@@ -33,6 +33,7 @@ public sealed class GruNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <param name="parameters">A GRU layer's parameters.</param>
     /// <param name="resetAfter">False: the seed's form <c>(r * H_in) @ W_hh</c>. True: <c>r * (H_in @ W_hh)</c>
     /// (PyTorch/cuDNN; with the seed's single bias <c>B_h</c>, added outside the reset product).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
     /// <exception cref="ArgumentException">The parameters are not a GRU layer's.</exception>
     public GruNode(ReferenceParameters<T> parameters, bool resetAfter = false)
     {

@@ -25,6 +25,7 @@ public sealed class LstmNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     private int _batch;
 
     /// <summary>A step that reads weights from and adds gradients into <paramref name="parameters"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
     /// <exception cref="ArgumentException">The parameters are not an LSTM layer's.</exception>
     public LstmNode(ReferenceParameters<T> parameters)
     {

@@ -154,6 +154,9 @@ public sealed class ReferenceLayer<T> where T : unmanaged, IFloatingPointIeee754
     }
 
     /// <summary><see cref="Forward(ReadOnlySpan{T}, int, int)"/> on a (B, T, F) tensor, used only as a container.</summary>
+    /// <param name="input">(batch, time, F); no graph is recorded.</param>
+    /// <returns>(batch, time, O).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
     /// <exception cref="ArgumentException">The tensor is not (B, T, F).</exception>
     public Tensor<T> Forward(Tensor<T> input)
     {
@@ -164,6 +167,9 @@ public sealed class ReferenceLayer<T> where T : unmanaged, IFloatingPointIeee754
     }
 
     /// <summary><see cref="Backward(ReadOnlySpan{T})"/> on a (B, T, O) tensor, used only as a container.</summary>
+    /// <param name="dOutput">The loss gradient with respect to the last forward's output, (batch, time, O).</param>
+    /// <returns>The gradient with respect to the input, (batch, time, F); parameter gradients accumulate in the parameters.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="dOutput"/> is null.</exception>
     /// <exception cref="InvalidOperationException">Forward has not run.</exception>
     /// <exception cref="ArgumentException">The tensor is not the last output's shape.</exception>
     public Tensor<T> Backward(Tensor<T> dOutput)

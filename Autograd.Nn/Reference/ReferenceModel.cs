@@ -14,6 +14,7 @@ public sealed class ReferenceModel<T> where T : unmanaged, IFloatingPointIeee754
     private int _batch, _time;
 
     /// <summary>Chains <paramref name="layers"/>; each layer's input size must equal the previous layer's output size.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="layers"/> is null.</exception>
     /// <exception cref="ArgumentException">No layers, or a layer's input size does not match.</exception>
     public ReferenceModel(params ReferenceLayer<T>[] layers)
     {
@@ -101,6 +102,9 @@ public sealed class ReferenceModel<T> where T : unmanaged, IFloatingPointIeee754
     }
 
     /// <summary><see cref="Forward(ReadOnlySpan{T}, int, int)"/> on a (B, T, F) tensor, used only as a container.</summary>
+    /// <param name="input">(batch, time, F); no graph is recorded.</param>
+    /// <returns>(batch, time, O).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
     /// <exception cref="ArgumentException">The tensor is not (B, T, F).</exception>
     public Tensor<T> Forward(Tensor<T> input)
     {
@@ -111,6 +115,9 @@ public sealed class ReferenceModel<T> where T : unmanaged, IFloatingPointIeee754
     }
 
     /// <summary><see cref="Backward(ReadOnlySpan{T})"/> on a (B, T, O) tensor, used only as a container.</summary>
+    /// <param name="dOutput">The loss gradient with respect to the last forward's output, (batch, time, O).</param>
+    /// <returns>The gradient with respect to the input, (batch, time, F); parameter gradients accumulate in the parameters.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="dOutput"/> is null.</exception>
     /// <exception cref="InvalidOperationException">Forward has not run.</exception>
     /// <exception cref="ArgumentException">The tensor is not the last output's shape.</exception>
     public Tensor<T> Backward(Tensor<T> dOutput)
@@ -130,6 +137,7 @@ public sealed class ReferenceModel<T> where T : unmanaged, IFloatingPointIeee754
     public Dictionary<string, Tensor<T>> GradDict() => Collect(static (p, n) => p.Grad(n));
 
     /// <summary>Copies every entry of <paramref name="state"/> into the parameter of the same key.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="state"/> is null.</exception>
     /// <exception cref="ArgumentException">A key is missing or extra, or an entry is not exactly (rows, cols).</exception>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor<T>> state)
     {

@@ -19,6 +19,10 @@ public sealed class ReferenceParameters<T> where T : unmanaged, IFloatingPointIe
     private readonly string[] _names;
 
     /// <summary>Zero-filled parameters and gradients for one layer.</summary>
+    /// <param name="kind">The cell, which fixes the parameter names (api.md's table).</param>
+    /// <param name="inputSize">F.</param>
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="outputSize">O.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or the kind is unknown.</exception>
     public ReferenceParameters(ReferenceCellKind kind, int inputSize, int hiddenSize, int outputSize)
     {
@@ -117,6 +121,9 @@ public sealed class ReferenceParameters<T> where T : unmanaged, IFloatingPointIe
     }
 
     /// <summary>Fills every parameter with normal samples of standard deviation <paramref name="scale"/> (biases too, as the seed does).</summary>
+    /// <param name="random">The source of randomness (consumed).</param>
+    /// <param name="scale">σ.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="random"/> is null.</exception>
     public void Randomize(Random random, double scale)
     {
         ArgumentNullException.ThrowIfNull(random);

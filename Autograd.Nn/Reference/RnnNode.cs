@@ -19,6 +19,7 @@ public sealed class RnnNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     private int _batch;
 
     /// <summary>A step that reads weights from and adds gradients into <paramref name="parameters"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
     /// <exception cref="ArgumentException">The parameters are not an RNN layer's.</exception>
     public RnnNode(ReferenceParameters<T> parameters)
     {

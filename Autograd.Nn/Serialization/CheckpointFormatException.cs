@@ -11,8 +11,11 @@ namespace Autograd.Nn.Serialization;
 public sealed class CheckpointFormatException : FormatException
 {
     /// <summary>Creates the exception with a one-line message.</summary>
+    /// <param name="message">Names the file and the problem, on one line.</param>
     public CheckpointFormatException(string message) : base(message) { }
 
     /// <summary>Creates the exception with a one-line message and the error that caused it.</summary>
+    /// <param name="message">Names the file and the problem, on one line.</param>
+    /// <param name="innerException">The cause (e.g. a JSON error in the header).</param>
     public CheckpointFormatException(string message, Exception innerException) : base(message, innerException) { }
 }

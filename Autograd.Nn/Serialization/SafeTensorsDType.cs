@@ -35,6 +35,8 @@ public enum SafeTensorsDType
 public static class SafeTensorsDTypes
 {
     /// <summary>The size of one element in bytes.</summary>
+    /// <param name="dtype">A dtype.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not a defined value.</exception>
     public static int SizeOf(SafeTensorsDType dtype) => dtype switch
     {
         SafeTensorsDType.BOOL or SafeTensorsDType.U8 or SafeTensorsDType.I8 => 1,
@@ -45,6 +47,9 @@ public static class SafeTensorsDTypes
     };
 
     /// <summary>Parses a header dtype string (exact, upper case, as the format spells it).</summary>
+    /// <param name="text">E.g. <c>F32</c>.</param>
+    /// <param name="dtype">The dtype, when the result is true.</param>
+    /// <returns>Whether <paramref name="text"/> names a dtype.</returns>
     public static bool TryParse(string text, out SafeTensorsDType dtype)
     {
         // Enum.TryParse would also accept numbers and other casings; the format does not.

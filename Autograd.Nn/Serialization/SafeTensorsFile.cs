@@ -65,9 +65,11 @@ public sealed class SafeTensorsFile
     public string Source { get; }
 
     /// <summary>Whether the file holds a tensor called <paramref name="name"/>.</summary>
+    /// <param name="name">A tensor name (ordinal comparison).</param>
     public bool Contains(string name) => _tensors.ContainsKey(name);
 
     /// <summary>The dtype, shape and byte span of a tensor.</summary>
+    /// <param name="name">The tensor's name.</param>
     /// <exception cref="CheckpointFormatException">No tensor has that name.</exception>
     public SafeTensorInfo GetInfo(string name)
         => _tensors.TryGetValue(name, out var info)
@@ -75,6 +77,7 @@ public sealed class SafeTensorsFile
             : throw new CheckpointFormatException($"{Source}: tensor '{name}' is missing.");
 
     /// <summary>The raw little-endian bytes of a tensor.</summary>
+    /// <param name="name">The tensor's name.</param>
     /// <exception cref="CheckpointFormatException">No tensor has that name.</exception>
     public ReadOnlySpan<byte> GetBytes(string name)
     {
@@ -86,6 +89,8 @@ public sealed class SafeTensorsFile
     /// A new tensor with the named tensor's shape and values, converted to <typeparamref name="T"/>
     /// from any floating-point dtype (F16, BF16, F32, F64).
     /// </summary>
+    /// <typeparam name="T">The element type of the result (float, double or Half).</typeparam>
+    /// <param name="name">The tensor's name.</param>
     /// <exception cref="CheckpointFormatException">The tensor is missing or not floating-point.</exception>
     public Tensor<T> GetTensor<T>(string name) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -121,6 +126,8 @@ public sealed class SafeTensorsFile
     }
 
     /// <summary>Reads and validates a safetensors file.</summary>
+    /// <param name="path">The file; it is read whole (at most <see cref="MaxFileBytes"/>).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="CheckpointFormatException">The file is malformed (message names the file and the problem).</exception>
     /// <exception cref="IOException">The file cannot be read (missing, unreadable).</exception>
     /// <exception cref="UnauthorizedAccessException">Access to the file is denied.</exception>
@@ -140,6 +147,7 @@ public sealed class SafeTensorsFile
     /// <summary>Parses and validates the bytes of a safetensors file (the array is kept, not copied).</summary>
     /// <param name="bytes">The whole file.</param>
     /// <param name="source">A name for error messages.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="bytes"/> is null.</exception>
     /// <exception cref="CheckpointFormatException">The bytes are not a valid safetensors file.</exception>
     public static SafeTensorsFile Parse(byte[] bytes, string source = "safetensors data")
     {

@@ -6,7 +6,7 @@ namespace Autograd.Nn.Serialization;
 
 /// <summary>
 /// Builds a file in the Hugging Face safetensors format from tensors and string metadata, and
-/// saves it atomically (written to a temporary file in the same folder, flushed, then renamed).
+/// saves it atomically through <see cref="AtomicFile"/>.
 /// </summary>
 /// <remarks>
 /// Tensors are stored in the order they were added; <see cref="Tensor{T}"/> of <see cref="float"/>
@@ -20,6 +20,10 @@ public sealed class SafeTensorsWriter
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
 
     /// <summary>Adds a tensor (its values are copied now).</summary>
+    /// <param name="name">The tensor's name in the file: unique, not empty, not <c>__metadata__</c>.</param>
+    /// <param name="tensor">Any shape; stored row-major.</param>
+    /// <returns>This writer, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="tensor"/> is null.</exception>
     /// <exception cref="ArgumentException">The name is empty, reserved (<c>__metadata__</c>) or already used.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     public SafeTensorsWriter Add<T>(string name, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
@@ -60,6 +64,10 @@ public sealed class SafeTensorsWriter
     }
 
     /// <summary>Adds or replaces a <c>__metadata__</c> entry.</summary>
+    /// <param name="key">The entry's key.</param>
+    /// <param name="value">Its value (any string; the format allows only strings).</param>
+    /// <returns>This writer, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="value"/> is null.</exception>
     public SafeTensorsWriter SetMetadata(string key, string value)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -69,6 +77,9 @@ public sealed class SafeTensorsWriter
     }
 
     /// <summary>Writes the whole file to <paramref name="stream"/>.</summary>
+    /// <param name="stream">A writable stream; it is neither flushed nor closed.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="IOException">The stream cannot be written.</exception>
     public void WriteTo(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -85,30 +96,15 @@ public sealed class SafeTensorsWriter
     /// Saves to <paramref name="path"/> atomically: a crash leaves either the old file or the new
     /// one, never a half-written file. Creates the folder if needed.
     /// </summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
     public void Save(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        // Same folder, so the rename stays on one file system and is atomic.
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, WriteTo);
     }
 
     private byte[] BuildHeader()
