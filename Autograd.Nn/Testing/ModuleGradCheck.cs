@@ -185,7 +185,7 @@ public sealed class ModuleGradCheckReport
 public static class ModuleGradCheck
 {
     /// <summary>Runs every comparison and returns the report (never throws on a mismatch; see <see cref="Assert"/>).</summary>
-    /// <param name="target">The module under test; its parameters keep their values (restored after each perturbation).</param>
+    /// <param name="target">The module under test; its parameters keep their values (restored after each perturbation) and are set to require grad.</param>
     /// <param name="reference">An independent oracle, or null to compare with finite differences only.</param>
     /// <param name="options">Shapes, seed, step and tolerances; null for the defaults.</param>
     /// <exception cref="ArgumentException">Invalid options, or the reference's results do not have the target's shapes or names.</exception>
@@ -210,7 +210,11 @@ public static class ModuleGradCheck
             var state = stateSpec.Select(s => Scaled(Tensor.Randn<double>(rng, batch, s.Size), options.StateScale)).ToArray();
 
             // Autodiff.
-            foreach (var (_, p) in parameters) p.ZeroGrad();
+            foreach (var (_, p) in parameters)
+            {
+                p.RequiresGrad = true;
+                p.ZeroGrad();
+            }
             input.RequiresGrad = true;
             foreach (var s in state) s.RequiresGrad = true;
             var y = target.Forward(input, state);
