@@ -30,6 +30,9 @@ public sealed record TrainingState
     /// LSTM, <c>layers.{i}.c</c>, each (batch, H). Empty when the next batch starts fresh.
     /// </summary>
     public IReadOnlyDictionary<string, Tensor<float>> CarriedState { get; init; } = new Dictionary<string, Tensor<float>>();
+
+    /// <summary>The dropout generator's state (<see cref="RnnModel{T}.DropoutMasksDrawn"/>), so a resumed run draws the same masks.</summary>
+    public long DropoutMasksDrawn { get; init; }
 }
 
 /// <summary>A model and, if it was saved during training, the state to resume from.</summary>
@@ -99,7 +102,8 @@ public static class Checkpoint
                   .SetMetadata("train.clip", o.ClipNorm.ToString("R", Inv))
                   .SetMetadata("train.schedule", o.Schedule.ToString().ToLowerInvariant())
                   .SetMetadata("train.final_lr_factor", o.FinalLearningRateFactor.ToString("R", Inv))
-                  .SetMetadata("train.seed", o.Seed.ToString(Inv));
+                  .SetMetadata("train.seed", o.Seed.ToString(Inv))
+                  .SetMetadata("train.dropout_masks", state.DropoutMasksDrawn.ToString(Inv));
             // The optimizer keys its slots by parameter index ("m.3"); the file names the parameter ("optim.m.layers.0.W_f").
             var names = model.Network.NamedParameters().Select(p => p.Name).ToArray();
             foreach (var (key, tensor) in state.OptimizerState.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -251,6 +255,8 @@ public static class Checkpoint
                 Options = options,
                 OptimizerState = optimizerState,
                 CarriedState = carried,
+                // Absent in files written before it was saved: their masks restart from the first.
+                DropoutMasksDrawn = file.Metadata.ContainsKey("train.dropout_masks") ? meta.Long("train.dropout_masks", 0, long.MaxValue) : 0,
             };
         }
         else if (file.Names.Any(IsTrainingTensor))
