@@ -14,10 +14,10 @@ public class OpTableTests
         => OpTable.Rows().Where(r => r.Reference is not null).Select(r => new TestCaseData(r).SetArgDisplayNames(r.Name));
 
     [TestCaseSource(nameof(Cases))]
-    public void Gradient_MatchesFiniteDifferences(OpCase row)
-    {
-        GradCheck.Assert(row.Function, row.MakeInputs(), row.GradStep, row.GradAbsTolerance);
-    }
+    public void Gradient_MatchesFiniteDifferences(OpCase row) => CheckGradient(row);
+
+    /// <summary>The row's gradcheck with its own step and tolerance.</summary>
+    internal static void CheckGradient(OpCase row) => GradCheck.Assert(row.Function, row.MakeInputs(), row.GradStep, row.GradAbsTolerance);
 
     public static IEnumerable<TestCaseData> SaturatedCases()
         => OpTable.Rows().Where(r => r.Domain == Domain.Saturated).Select(r => new TestCaseData(r).SetArgDisplayNames(r.Name));
@@ -61,7 +61,10 @@ public class OpTableTests
     }
 
     [TestCaseSource(nameof(ForwardCases))]
-    public void Forward_MatchesNaiveLoops(OpCase row)
+    public void Forward_MatchesNaiveLoops(OpCase row) => CheckForward(row);
+
+    /// <summary>The row's forward against its naive reference: shape and every element.</summary>
+    internal static void CheckForward(OpCase row)
     {
         var inputs = row.MakeInputs();
         var output = row.Function(inputs);
