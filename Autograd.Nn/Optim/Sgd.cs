@@ -19,7 +19,7 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     private readonly bool _nesterov;
 
     /// <exception cref="ArgumentOutOfRangeException">A negative or non-finite learning rate, momentum or weight decay.</exception>
-    /// <exception cref="ArgumentException">Nesterov without momentum (as in PyTorch, it would silently be plain SGD).</exception>
+    /// <exception cref="ArgumentException">Nesterov without momentum (PyTorch refuses it too: it would silently be plain SGD).</exception>
     public Sgd(IEnumerable<Tensor<T>> parameters, T learningRate, SgdOptions? options = null)
         : base(parameters, learningRate, ["momentum"])
     {
