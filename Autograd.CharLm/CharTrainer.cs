@@ -105,6 +105,7 @@ public sealed class CharTrainer
             _priorSeconds = resumeFrom.ElapsedSeconds;
             _batcher.Seek(resumeFrom.BatchPosition);
             _resumeCarry = resumeFrom.CarriedState;
+            model.Network.DropoutMasksDrawn = resumeFrom.DropoutMasksDrawn;
             if (resumeFrom.Options.Optimizer == options.Optimizer && resumeFrom.OptimizerState.Count > 0)
             {
                 _optimizer.LoadStateDict(resumeFrom.OptimizerState);
@@ -289,6 +290,7 @@ public sealed class CharTrainer
         Options = _options,
         OptimizerState = _optimizer.StateDict(),
         CarriedState = CarriedState(),
+        DropoutMasksDrawn = _model.Network.DropoutMasksDrawn,
     };
 
     /// <summary>The larger of the step fraction and the time fraction of this run's budget.</summary>

@@ -30,6 +30,9 @@ public sealed record TrainingState
     /// LSTM, <c>layers.{i}.c</c>, each (batch, H). Empty when the next batch starts fresh.
     /// </summary>
     public IReadOnlyDictionary<string, Tensor<float>> CarriedState { get; init; } = new Dictionary<string, Tensor<float>>();
+
+    /// <summary>The dropout generator's state (<see cref="RnnModel{T}.DropoutMasksDrawn"/>), so a resumed run draws the same masks.</summary>
+    public long DropoutMasksDrawn { get; init; }
 }
 
 /// <summary>A model and, if it was saved during training, the state to resume from.</summary>
@@ -92,6 +95,8 @@ public static class Checkpoint
         new("train.schedule", h => Str(h.State.Options.Schedule), (v, h) => h.WithOptions(o => o with { Schedule = v.Enum<LearningRateSchedule>() })),
         new("train.final_lr_factor", h => Str(h.State.Options.FinalLearningRateFactor), (v, h) => h.WithOptions(o => o with { FinalLearningRateFactor = v.Double(double.Epsilon, 1) })),
         new("train.seed", h => Str(h.State.Options.Seed), (v, h) => h.WithOptions(o => o with { Seed = v.Int(int.MinValue, int.MaxValue) })),
+        // Absent in files written before it was saved: their masks restart from the first.
+        new("train.dropout_masks", h => Str(h.State.DropoutMasksDrawn), (v, h) => h with { State = h.State with { DropoutMasksDrawn = v.Long(0, long.MaxValue) } }, Optional: true),
     ];
 
     /// <summary>Writes <paramref name="model"/> (and <paramref name="state"/>, if given) to <paramref name="path"/> atomically.</summary>
@@ -154,7 +159,7 @@ public static class Checkpoint
 
         var header = new Header();
         foreach (var key in Keys)
-            if (training || !key.IsTraining)
+            if ((training || !key.IsTraining) && !(key.Optional && !file.Metadata.ContainsKey(key.Name)))
                 header = key.Read(meta[key.Name], header);
 
         var vocabulary = header.Vocabulary!;
@@ -307,7 +312,7 @@ public static class Checkpoint
     }
 
     /// <summary>One <c>__metadata__</c> key: how Save writes it and how Load reads it into a <see cref="Header"/>.</summary>
-    private sealed record MetadataKey(string Name, Func<Header, string> Write, Func<MetadataValue, Header, Header> Read)
+    private sealed record MetadataKey(string Name, Func<Header, string> Write, Func<MetadataValue, Header, Header> Read, bool Optional = false)
     {
         public bool IsTraining => Name.StartsWith("train.", StringComparison.Ordinal);
     }

@@ -26,6 +26,7 @@ public static class CliApp
             SampleCommand.Create(),
             EvalCommand.Create(),
             ExportCommand.Create(),
+            GradCheckCommand.Create(),
         };
 
         try

@@ -10,7 +10,7 @@ namespace Autograd.Nn;
 public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly RecurrentLayer<T>[] _layers;
-    private readonly Random _dropoutRandom;
+    private readonly int _dropoutSeed;
 
     /// <summary>A stack of layers with no dropout.</summary>
     /// <param name="layers">First to last; each layer's input size becomes its predecessor's output size.</param>
@@ -21,7 +21,7 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     /// <summary>A stack of layers with dropout between them.</summary>
     /// <param name="layers">First to last.</param>
     /// <param name="dropout">Probability of zeroing each value passed between layers, in training mode only.</param>
-    /// <param name="seed">Seed for the dropout masks.</param>
+    /// <param name="seed">Seed for the dropout masks: with <see cref="DropoutMasksDrawn"/>, it determines every mask.</param>
     /// <exception cref="ArgumentNullException"><paramref name="layers"/> is null.</exception>
     /// <exception cref="ArgumentException">No layers, or a null layer.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropout"/> is outside [0, 1).</exception>
@@ -33,7 +33,7 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
         if (_layers.Any(l => l is null)) throw new ArgumentException("RnnModel: a layer is null.", nameof(layers));
         if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "RnnModel: dropout must be in [0, 1).");
         Dropout = dropout;
-        _dropoutRandom = new Random(seed);
+        _dropoutSeed = seed;
     }
 
     /// <summary>The layers, first to last.</summary>
@@ -41,6 +41,18 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
 
     /// <summary>Dropout probability between layers (training mode only).</summary>
     public double Dropout { get; }
+
+    /// <summary>
+    /// The dropout generator's state: how many masks have been drawn. Mask n is a pure function of the
+    /// seed and n, so saving this number and setting it back (e.g. from a checkpoint) makes a resumed
+    /// run draw exactly the masks an uninterrupted one would.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative value.</exception>
+    public long DropoutMasksDrawn
+    {
+        get;
+        set => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "RnnModel: the dropout mask count cannot be negative.");
+    }
 
     /// <summary>Runs every layer. Input (batch, time, features) → (batch, time, last layer's output size).</summary>
     /// <param name="input">(batch, time, features).</param>
@@ -101,7 +113,22 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
         // Inverted dropout: kept values are scaled by 1/(1-p) so evaluation needs no rescaling.
         var mask = new T[x.Length];
         T keep = T.One / T.CreateChecked(1 - Dropout);
-        for (int i = 0; i < mask.Length; i++) mask[i] = _dropoutRandom.NextDouble() >= Dropout ? keep : T.Zero;
+        // SplitMix64 started from (seed, mask number): a generator whose whole state is one counter.
+        ulong state = Mix(((ulong)(uint)_dropoutSeed << 32) ^ Mix((ulong)DropoutMasksDrawn++));
+        for (int i = 0; i < mask.Length; i++)
+        {
+            state += 0x9E3779B97F4A7C15UL;
+            double u = (Mix(state) >> 11) * (1.0 / (1UL << 53));
+            mask[i] = u >= Dropout ? keep : T.Zero;
+        }
         return x * Tensor.FromArray(mask, x.Shape.ToArray());
+    }
+
+    /// <summary>SplitMix64's finaliser.</summary>
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
     }
 }

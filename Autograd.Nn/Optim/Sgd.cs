@@ -25,12 +25,14 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
     /// <exception cref="ArgumentException">A parameter is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A negative or non-finite learning rate, momentum or weight decay.</exception>
+    /// <exception cref="ArgumentException">Nesterov without momentum (PyTorch refuses it too: it would silently be plain SGD).</exception>
     public Sgd(IEnumerable<Tensor<T>> parameters, T learningRate, SgdOptions? options = null)
         : base(parameters, learningRate, ["momentum"])
     {
         var o = options ?? new SgdOptions();
         if (!(o.Momentum >= 0 && double.IsFinite(o.Momentum))) throw new ArgumentOutOfRangeException(nameof(options), o.Momentum, "Sgd: momentum must be finite and >= 0.");
         if (!(o.WeightDecay >= 0 && double.IsFinite(o.WeightDecay))) throw new ArgumentOutOfRangeException(nameof(options), o.WeightDecay, "Sgd: weight decay must be finite and >= 0.");
+        if (o.Nesterov && o.Momentum == 0) throw new ArgumentException("Sgd: Nesterov momentum needs a momentum > 0.", nameof(options));
         _momentum = T.CreateChecked(o.Momentum);
         _decay = T.CreateChecked(o.WeightDecay);
         _nesterov = o.Nesterov;

@@ -11,7 +11,10 @@ public enum Domain
     Positive,
     /// <summary>sign · (0.3 + |N(0,1)|): for relu's kink and divisors.</summary>
     AwayFromZero,
-    /// <summary>±(20 + U[0, 1)): saturated sigmoid/tanh.</summary>
+    /// <summary>
+    /// ±(5 + 3·U[0, 1)): saturated tanh (tanh' from 1.8e-4 down to 4.5e-7; sigmoid uses scale 2). Deeper
+    /// saturation is not measurable: at ±20, 1 − tanh² rounds to 0 in double and so do finite differences.
+    /// </summary>
     Saturated,
 }
 
@@ -19,13 +22,18 @@ public enum Domain
 /// One row of the op table: the op under test as a function of its inputs, the input shapes, and
 /// optionally an independent reference forward (values and shape) computed by <see cref="Naive"/>.
 /// </summary>
+/// <param name="GradStep">Central-difference step for this row's gradcheck.</param>
+/// <param name="GradAbsTolerance">Absolute tolerance of this row's gradcheck (relative: gradcheck's 1e-3). The default
+/// 1e-5 suits O(1) gradients; rows with tiny gradients set it far below their smallest gradient.</param>
 public sealed record OpCase(
     string Name,
     int[][] Shapes,
     Func<T[], T> Function,
     Func<double[][], int[][], (double[] Values, int[] Shape)>? Reference = null,
     Domain Domain = Domain.Any,
-    double Scale = 1.0)
+    double Scale = 1.0,
+    double GradStep = 1e-6,
+    double GradAbsTolerance = 1e-5)
 {
     public T[] MakeInputs()
     {
@@ -45,7 +53,7 @@ public sealed record OpCase(
                 {
                     Domain.Positive => 0.5 + Math.Abs(v),
                     Domain.AwayFromZero => Math.Sign(v == 0 ? 1 : v) * (0.3 + Math.Abs(v)),
-                    Domain.Saturated => (rng.Next(2) == 0 ? -1 : 1) * (20 + rng.NextDouble()),
+                    Domain.Saturated => (rng.Next(2) == 0 ? -1 : 1) * (5 + 3 * rng.NextDouble()),
                     _ => v,
                 };
             }
@@ -60,19 +68,25 @@ public sealed record OpCase(
 /// <summary>The table of primitive (and composed) ops, one row per op, shape and value regime.</summary>
 public static class OpTable
 {
-    private static string Fmt(int[] s) => "[" + string.Join("x", s) + "]";
+    public static string Fmt(int[] s) => "[" + string.Join("x", s) + "]";
 
     private static (double[], int[]) Map(double[] x, int[] s, Func<double, double> f) => (x.Select(f).ToArray(), s);
 
-    private static OpCase Binary(string name, int[] sa, int[] sb, Func<T, T, T> op, Func<double, double, double> reference, Domain domain = Domain.Any)
+    public static OpCase Binary(string name, int[] sa, int[] sb, Func<T, T, T> op, Func<double, double, double> reference, Domain domain = Domain.Any)
         => new($"{name} {Fmt(sa)},{Fmt(sb)}", [sa, sb], x => op(x[0], x[1]),
             (d, s) => (Naive.Binary(d[0], s[0], d[1], s[1], reference), Naive.BroadcastShape(s[0], s[1])), domain);
 
-    private static OpCase Unary(string name, int[] shape, Func<T, T> op, Func<double, double> reference, Domain domain = Domain.Any, double scale = 1.0)
+    public static OpCase Unary(string name, int[] shape, Func<T, T> op, Func<double, double> reference, Domain domain = Domain.Any, double scale = 1.0)
         => new($"{name} {Fmt(shape)}{(domain == Domain.Any ? "" : " " + domain)}{(scale == 1 ? "" : " x" + scale)}", [shape], x => op(x[0]),
-            (d, s) => Map(d[0], s[0], reference), domain, scale);
+            (d, s) => Map(d[0], s[0], reference), domain, scale)
+        {
+            // Saturated gradients are 1e-7..1e-4: an absolute 1e-5 would pass a zero backward. 1e-10 is 1e-3 of the
+            // smallest and 10x the finite-difference round-off (few ulp of a sum ≤ 7 over 2·1e-4).
+            GradStep = domain == Domain.Saturated ? 1e-4 : 1e-6,
+            GradAbsTolerance = domain == Domain.Saturated ? 1e-10 : 1e-5,
+        };
 
-    private static readonly (string Name, Func<T, T, T> Op, Func<double, double, double> Ref, Domain Domain)[] BinaryOps =
+    public static readonly (string Name, Func<T, T, T> Op, Func<double, double, double> Ref, Domain Domain)[] BinaryOps =
     [
         ("add", (a, b) => a + b, (a, b) => a + b, Domain.Any),
         ("subtract", (a, b) => a - b, (a, b) => a - b, Domain.Any),
@@ -95,6 +109,79 @@ public static class OpTable
         ([1025], [1025]),       // vector remainder at a larger size (cheap elementwise)
         ([1025], [1]),
     ];
+
+    // --- one factory per op family: the table's rows and the property tests' random cases ---
+
+    public static OpCase MatMul(int[] a, int[] b)
+        => new($"matmul {Fmt(a)},{Fmt(b)}", [a, b], x => x[0].MatMul(x[1]),
+            (d, s) => (Naive.MatMul(d[0], s[0], d[1], s[1]), [.. (s[0].Length >= s[1].Length ? s[0] : s[1])[..^2], s[0][^2], s[1][^1]]));
+
+    public static OpCase Transpose(int[] s0)
+        => new($"transpose {Fmt(s0)}", [s0], x => x[0].Transpose(), (d, s) => (Naive.Transpose(d[0], s[0]), [.. s[0][..^2], s[0][^1], s[0][^2]]));
+
+    /// <summary>Reshape, then multiply by exp of the reshaped tensor so the gradient is not trivially ones.</summary>
+    public static OpCase Reshape(int[] s0, int[] target, int[] expected)
+        => new($"reshape {Fmt(s0)} to {Fmt(target)}", [s0], x => x[0].Reshape(target) * x[0].Reshape(target).Exp(),
+            (d, s) => (d[0].Select(v => v * Math.Exp(v)).ToArray(), expected));
+
+    public static OpCase Slice(int[] s0, int axis, int start, int length)
+        => new($"slice {Fmt(s0)} axis {axis} [{start}+{length}]", [s0], x => x[0].Slice(axis, start, length),
+            (d, s) =>
+            {
+                var os = (int[])s[0].Clone();
+                os[axis < 0 ? axis + os.Length : axis] = length;
+                return (Naive.Slice(d[0], s[0], axis, start, length), os);
+            });
+
+    public static OpCase Concat(int axis, int[][] shapes)
+        => new($"concat axis {axis} {string.Join(",", shapes.Select(Fmt))}", shapes, x => Tensor.Concat(axis, x),
+            (d, s) =>
+            {
+                var os = (int[])s[0].Clone();
+                int ax = axis < 0 ? axis + os.Length : axis;
+                os[ax] = s.Sum(z => z[ax]);
+                return (Naive.Concat(axis, d.Zip(s).ToArray()), os);
+            });
+
+    public static OpCase Stack(int axis, int[] s0, int count)
+        => new($"stack axis {axis} {count}x{Fmt(s0)}", Enumerable.Repeat(s0, count).ToArray(), x => Tensor.Stack(axis, x),
+            (d, s) =>
+            {
+                int ax = axis < 0 ? axis + s0.Length + 1 : axis;
+                int[] os = [.. s0[..ax], count, .. s0[ax..]];
+                return (Naive.Stack(axis, d.Zip(s).ToArray()), os);
+            });
+
+    public static OpCase ReduceAll(bool mean, int[] s0)
+        => new($"{(mean ? "mean" : "sum")} all {Fmt(s0)}", [s0], x => mean ? x[0].Mean() : x[0].Sum(),
+            (d, s) => ([mean ? d[0].Average() : d[0].Sum()], []));
+
+    /// <summary>Sum, mean or (random normal inputs: ties have probability 0) max along an axis.</summary>
+    public static OpCase Reduce(string kind, int[] s0, int axis, bool keep)
+        => new($"{kind} {Fmt(s0)} axis {axis} keepDim {keep}", [s0],
+            x => kind switch { "sum" => x[0].Sum(axis, keep), "mean" => x[0].Mean(axis, keep), _ => x[0].Max(axis, keep) },
+            (d, s) =>
+            {
+                int ax = axis < 0 ? axis + s0.Length : axis;
+                int[] os = keep ? [.. s0[..ax], 1, .. s0[(ax + 1)..]] : [.. s0[..ax], .. s0[(ax + 1)..]];
+                return (Naive.Reduce(d[0], s[0], axis, v => kind switch { "sum" => v.Sum(), "mean" => v.Average(), _ => v.Max() }), os);
+            });
+
+    public static OpCase Softmax(bool log, int[] s0, int axis, double scale = 1)
+        => new($"{(log ? "logsoftmax" : "softmax")} {Fmt(s0)} axis {axis}{(scale == 1 ? "" : " x" + scale)}", [s0],
+            x => log ? x[0].LogSoftmax(axis) : x[0].Softmax(axis),
+            (d, s) => (log ? Naive.LogSoftmax(d[0], s[0], axis) : Naive.Softmax(d[0], s[0], axis), s[0]),
+            Scale: scale);
+
+    public static OpCase IndexSelect(int[] s0, int[] ids)
+        => new($"indexselect {Fmt(s0)} ids {string.Join(",", ids)}", [s0], x => x[0].IndexSelect(ids),
+            (d, s) => (Naive.IndexSelect(d[0], s[0], ids), [ids.Length, .. s0[1..]]));
+
+    public static OpCase CrossEntropy(int[] s0, int[] targets, double scale = 1)
+        => new($"crossentropy {Fmt(s0)} targets {string.Join(",", targets)}{(scale == 1 ? "" : " x" + scale)}", [s0],
+            x => x[0].CrossEntropy(targets),
+            (d, s) => ([Naive.CrossEntropy(d[0], s[0], targets)], []),
+            Scale: scale);
 
     public static IEnumerable<OpCase> Rows()
     {
@@ -130,14 +217,11 @@ public static class OpTable
             ([5, 33], [33, 7]),         // remainder sizes
             ([17, 9], [9, 13]),
         })
-            yield return new($"matmul {Fmt(a)},{Fmt(b)}", [a, b], x => x[0].MatMul(x[1]),
-                (d, s) => (Naive.MatMul(d[0], s[0], d[1], s[1]),
-                           [.. (s[0].Length >= s[1].Length ? s[0] : s[1])[..^2], s[0][^2], s[1][^1]]));
+            yield return MatMul(a, b);
 
         // --- transpose ---
         foreach (var s0 in new[] { new[] { 3, 4 }, [2, 3, 4], [1, 7] })
-            yield return new($"transpose {Fmt(s0)}", [s0], x => x[0].Transpose(),
-                (d, s) => (Naive.Transpose(d[0], s[0]), [.. s[0][..^2], s[0][^1], s[0][^2]]));
+            yield return Transpose(s0);
 
         // --- reshape (values unchanged in row-major order) ---
         foreach (var (s0, target, expected) in new (int[], int[], int[])[]
@@ -148,8 +232,7 @@ public static class OpTable
             ([7], [7, 1], [7, 1]),
             ([2, 3], [3, 2], [3, 2]),
         })
-            yield return new($"reshape {Fmt(s0)} to {Fmt(target)}", [s0], x => x[0].Reshape(target) * x[0].Reshape(target).Exp(),
-                (d, s) => (d[0].Select(v => v * Math.Exp(v)).ToArray(), expected));
+            yield return Reshape(s0, target, expected);
 
         // --- slice ---
         foreach (var (s0, axis, start, length) in new (int[], int, int, int)[]
@@ -161,13 +244,7 @@ public static class OpTable
             ([2, 3, 4], 1, 2, 1),
             ([33], 0, 5, 27),
         })
-            yield return new($"slice {Fmt(s0)} axis {axis} [{start}+{length}]", [s0], x => x[0].Slice(axis, start, length),
-                (d, s) =>
-                {
-                    var os = (int[])s[0].Clone();
-                    os[axis < 0 ? axis + os.Length : axis] = length;
-                    return (Naive.Slice(d[0], s[0], axis, start, length), os);
-                });
+            yield return Slice(s0, axis, start, length);
 
         // --- concat ---
         foreach (var (axis, shapes) in new (int, int[][])[]
@@ -177,14 +254,7 @@ public static class OpTable
             (-1, [[2, 3, 1], [2, 3, 4]]),
             (1, [[2, 1, 4], [2, 3, 4]]),
         })
-            yield return new($"concat axis {axis} {string.Join(",", shapes.Select(Fmt))}", shapes, x => Tensor.Concat(axis, x),
-                (d, s) =>
-                {
-                    var os = (int[])s[0].Clone();
-                    int ax = axis < 0 ? axis + os.Length : axis;
-                    os[ax] = s.Sum(z => z[ax]);
-                    return (Naive.Concat(axis, d.Zip(s).ToArray()), os);
-                });
+            yield return Concat(axis, shapes);
 
         // --- stack ---
         foreach (var (axis, s0, count) in new (int, int[], int)[]
@@ -194,21 +264,14 @@ public static class OpTable
             (-1, [2, 3], 2),
             (2, [2, 3], 3),
         })
-            yield return new($"stack axis {axis} {count}x{Fmt(s0)}", Enumerable.Repeat(s0, count).ToArray(), x => Tensor.Stack(axis, x),
-                (d, s) =>
-                {
-                    int ax = axis < 0 ? axis + s0.Length + 1 : axis;
-                    int[] os = [.. s0[..ax], count, .. s0[ax..]];
-                    return (Naive.Stack(axis, d.Zip(s).ToArray()), os);
-                });
+            yield return Stack(axis, s0, count);
 
         // --- sum, mean ---
         foreach (var mean in new[] { false, true })
         {
             string n = mean ? "mean" : "sum";
             foreach (var s0 in new[] { new[] { 2, 3 }, [1025], [] })
-                yield return new($"{n} all {Fmt(s0)}", [s0], x => mean ? x[0].Mean() : x[0].Sum(),
-                    (d, s) => ([mean ? d[0].Average() : d[0].Sum()], []));
+                yield return ReduceAll(mean, s0);
             foreach (var (s0, axis, keep) in new (int[], int, bool)[]
             {
                 ([3, 4], 0, false),
@@ -219,13 +282,7 @@ public static class OpTable
                 ([33], 0, false),
                 ([4, 33], -2, false),
             })
-                yield return new($"{n} {Fmt(s0)} axis {axis} keepDim {keep}", [s0], x => mean ? x[0].Mean(axis, keep) : x[0].Sum(axis, keep),
-                    (d, s) =>
-                    {
-                        int ax = axis < 0 ? axis + s0.Length : axis;
-                        int[] os = keep ? [.. s0[..ax], 1, .. s0[(ax + 1)..]] : [.. s0[..ax], .. s0[(ax + 1)..]];
-                        return (Naive.Reduce(d[0], s[0], axis, v => mean ? v.Average() : v.Sum()), os);
-                    });
+                yield return Reduce(n, s0, axis, keep);
         }
 
         // --- max along an axis (random normal inputs: ties have probability 0) ---
@@ -237,13 +294,7 @@ public static class OpTable
             ([2, 3, 4], 1, true),
             ([33], 0, false),
         })
-            yield return new($"max {Fmt(s0)} axis {axis} keepDim {keep}", [s0], x => x[0].Max(axis, keep),
-                (d, s) =>
-                {
-                    int ax = axis < 0 ? axis + s0.Length : axis;
-                    int[] os = keep ? [.. s0[..ax], 1, .. s0[(ax + 1)..]] : [.. s0[..ax], .. s0[(ax + 1)..]];
-                    return (Naive.Reduce(d[0], s[0], axis, v => v.Max()), os);
-                });
+            yield return Reduce("max", s0, axis, keep);
 
         // --- elementwise unary ---
         foreach (var s0 in new[] { new[] { 2, 3 }, [7], [33], [1025] })
@@ -260,8 +311,8 @@ public static class OpTable
             }
             yield return Unary("relu", s0, x => x.Relu(), v => Math.Max(v, 0), Domain.AwayFromZero);
         }
-        yield return Unary("tanh", [33], x => x.Tanh(), Math.Tanh, Domain.Saturated);
-        yield return Unary("sigmoid", [33], x => x.Sigmoid(), Naive.Sigmoid, Domain.Saturated);
+        yield return Unary("tanh", [7], x => x.Tanh(), Math.Tanh, Domain.Saturated);
+        yield return Unary("sigmoid", [7], x => x.Sigmoid(), Naive.Sigmoid, Domain.Saturated, scale: 2);
         yield return Unary("tanh", [7], x => x.Tanh(), Math.Tanh, Domain.Any, scale: 4);
         yield return Unary("sigmoid", [7], x => x.Sigmoid(), Naive.Sigmoid, Domain.Any, scale: 8);
 
@@ -284,10 +335,7 @@ public static class OpTable
                 ([7], 0, 1),
                 ([3, 5], 1, 30),         // large logits: still well conditioned for finite differences
             })
-                yield return new($"{(log ? "logsoftmax" : "softmax")} {Fmt(s0)} axis {axis}{(scale == 1 ? "" : " x" + scale)}", [s0],
-                    x => log ? x[0].LogSoftmax(axis) : x[0].Softmax(axis),
-                    (d, s) => (log ? Naive.LogSoftmax(d[0], s[0], axis) : Naive.Softmax(d[0], s[0], axis), s[0]),
-                    Scale: scale);
+                yield return Softmax(log, s0, axis, scale);
 
         // --- index select, with repeated ids ---
         foreach (var (s0, ids) in new (int[], int[])[]
@@ -297,8 +345,7 @@ public static class OpTable
             ([3, 2, 2], [2, 0, 2, 2]),
             ([6, 33], [5, 0, 5]),
         })
-            yield return new($"indexselect {Fmt(s0)} ids {string.Join(",", ids)}", [s0], x => x[0].IndexSelect(ids),
-                (d, s) => (Naive.IndexSelect(d[0], s[0], ids), [ids.Length, .. s0[1..]]));
+            yield return IndexSelect(s0, ids);
 
         // --- fused cross-entropy ---
         foreach (var (s0, targets, scale) in new (int[], int[], double)[]
@@ -309,10 +356,7 @@ public static class OpTable
             ([7], [3], 1),
             ([3, 4], [2, 2, 0], 10),
         })
-            yield return new($"crossentropy {Fmt(s0)} targets {string.Join(",", targets)}{(scale == 1 ? "" : " x" + scale)}", [s0],
-                x => x[0].CrossEntropy(targets),
-                (d, s) => ([Naive.CrossEntropy(d[0], s[0], targets)], []),
-                Scale: scale);
+            yield return CrossEntropy(s0, targets, scale);
 
         // --- a composite expression through several ops at once (shared inputs) ---
         yield return new("composite tanh(x@w+b)*x", [[3, 4], [4, 4], [4]],

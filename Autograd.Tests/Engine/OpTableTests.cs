@@ -16,9 +16,28 @@ public class OpTableTests(string backend) : BackendFixture(backend)
         => OpTable.Rows().Where(r => r.Reference is not null).Select(r => new TestCaseData(r).SetArgDisplayNames(r.Name));
 
     [TestCaseSource(nameof(Cases))]
-    public void Gradient_MatchesFiniteDifferences(OpCase row)
+    public void Gradient_MatchesFiniteDifferences(OpCase row) => CheckGradient(row);
+
+    /// <summary>The row's gradcheck with its own step and tolerance.</summary>
+    internal static void CheckGradient(OpCase row) => GradCheck.Assert(row.Function, row.MakeInputs(), row.GradStep, row.GradAbsTolerance);
+
+    public static IEnumerable<TestCaseData> SaturatedCases()
+        => OpTable.Rows().Where(r => r.Domain == Domain.Saturated).Select(r => new TestCaseData(r).SetArgDisplayNames(r.Name));
+
+    /// <summary>
+    /// The saturated rows can fail: the same forward with a zero backward, or one scaled by 0.99, is
+    /// rejected by the row's own gradcheck settings (with an absolute 1e-5 both would pass).
+    /// </summary>
+    [TestCaseSource(nameof(SaturatedCases))]
+    public void SaturatedRow_RejectsAZeroOrSlightlyWrongBackward(OpCase row)
     {
-        GradCheck.Assert(row.Function, row.MakeInputs());
+        Assert.That(OpTable.Rows().Count(r => r.Domain == Domain.Saturated), Is.EqualTo(2), "tanh and sigmoid");
+        Tensor<double> ZeroBackward(Tensor<double>[] x) => row.Function(x).Detach() + x[0] * 0.0;
+        Tensor<double> ScaledBackward(Tensor<double>[] x) => row.Function(x) * 0.99 + row.Function(x).Detach() * 0.01;
+        Assert.Throws<GradCheckException>(() => GradCheck.Assert(ZeroBackward, row.MakeInputs(), row.GradStep, row.GradAbsTolerance));
+        Assert.Throws<GradCheckException>(() => GradCheck.Assert(ScaledBackward, row.MakeInputs(), row.GradStep, row.GradAbsTolerance));
+        var x = row.MakeInputs()[0].ToArray();
+        Assert.That(x.Min(Math.Abs), Is.GreaterThanOrEqualTo(5 * row.Scale), "the inputs really are saturated");
     }
 
     [TestCaseSource(nameof(Cases))]
@@ -44,7 +63,10 @@ public class OpTableTests(string backend) : BackendFixture(backend)
     }
 
     [TestCaseSource(nameof(ForwardCases))]
-    public void Forward_MatchesNaiveLoops(OpCase row)
+    public void Forward_MatchesNaiveLoops(OpCase row) => CheckForward(row);
+
+    /// <summary>The row's forward against its naive reference: shape and every element.</summary>
+    internal static void CheckForward(OpCase row)
     {
         var inputs = row.MakeInputs();
         var output = row.Function(inputs);

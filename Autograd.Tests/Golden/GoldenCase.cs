@@ -19,28 +19,45 @@ public sealed record GoldenTensor(int[] Shape, double[] Data)
 }
 
 /// <summary>One layer of a golden case's stack.</summary>
-/// <param name="Kind"><c>rnn</c>, <c>gru</c> or <c>lstm</c>, as in the json.</param>
+/// <param name="Kind"><c>rnn</c>, <c>gru</c>, <c>gru_ra</c> (reset-after GRU, golden-ext only) or <c>lstm</c>, as in the json.</param>
 public sealed record GoldenLayer(string Kind, int HiddenSize, int OutputSize)
 {
     /// <summary>The reference cell kind for <see cref="Kind"/>.</summary>
     public ReferenceCellKind CellKind => Kind switch
     {
         "rnn" => ReferenceCellKind.Rnn,
-        "gru" => ReferenceCellKind.Gru,
+        "gru" or "gru_ra" => ReferenceCellKind.Gru,
         "lstm" => ReferenceCellKind.Lstm,
-        _ => throw new InvalidDataException($"Golden layer kind '{Kind}' is not rnn, gru or lstm."),
+        _ => throw new InvalidDataException($"Golden layer kind '{Kind}' is not rnn, gru, gru_ra or lstm."),
     };
+
+    /// <summary>The reset-after GRU form (<c>RecurrentOptions.GruResetAfter</c>).</summary>
+    public bool GruResetAfter => Kind == "gru_ra";
 }
 
 /// <summary>
-/// One PyTorch golden case from <c>&lt;repo root&gt;/../shared/data/golden/*.json</c> (see the README there):
-/// a layer stack, its initial parameters, an input, <c>G</c> with loss = sum(output * G), and the expected
-/// output, parameter gradients, input gradient and second-batch output (state carried from the first).
+/// One PyTorch golden case from <c>&lt;repo root&gt;/../shared/data/golden/*.json</c> or <c>golden-ext</c>
+/// (see the READMEs there): a layer stack, its initial parameters, an input, <c>G</c> with loss =
+/// sum(output * G), and the expected output, parameter gradients, input gradient and second-batch
+/// output (state carried from the first); golden-ext also differentiates the second pass.
+/// A missing folder or file fails the test: nothing is skipped.
 /// </summary>
 public sealed class GoldenCase
 {
-    /// <summary>The name <see cref="CaseNames"/> yields when the golden folder is absent; loading it ignores the test.</summary>
-    public const string MissingPlaceholder = "golden-folder-missing";
+    /// <summary>The folder of the base set (reset-before GRU, forward-only second pass).</summary>
+    public const string Base = "golden";
+
+    /// <summary>The folder of the extended set: reset-after GRU (<c>gru_ra</c>) and the second pass with gradients.</summary>
+    public const string Extended = "golden-ext";
+
+    /// <summary>Every case each set must hold, exactly: a file missing or added fails a test instead of silently changing what is checked.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> ExpectedCases = new Dictionary<string, string[]>
+    {
+        [Base] = Seeds("gru", "gru-lstm", "lstm", "lstm-rnn-gru", "rnn"),
+        [Extended] = Seeds("gru", "gru-lstm", "gru_ra", "gru_ra-lstm", "lstm", "lstm-gru_ra-rnn", "lstm-rnn-gru", "rnn"),
+    };
+
+    private static string[] Seeds(params string[] stacks) => [.. stacks.SelectMany(s => new[] { $"{s}-seed1", $"{s}-seed2" }).Order(StringComparer.Ordinal)];
 
     private GoldenCase(string name) => Name = name;
 
@@ -80,37 +97,37 @@ public sealed class GoldenCase
     /// <summary>Second-pass output starting from the first pass's carried (batch-mean) state, (B, T, O).</summary>
     public GoldenTensor SecondOutput { get; private set; } = null!;
 
-    /// <summary>The golden folder, or null when it is absent (e.g. a checkout without <c>../shared</c>).</summary>
-    public static string? Directory
+    /// <summary>golden-ext: loss weights of the second pass; null in the base set.</summary>
+    public GoldenTensor? SecondG { get; private set; }
+
+    /// <summary>golden-ext: d second loss / d parameter by key (gradients zeroed between the passes); empty in the base set.</summary>
+    public IReadOnlyDictionary<string, GoldenTensor> SecondGradients { get; private set; } = new Dictionary<string, GoldenTensor>();
+
+    /// <summary>golden-ext: d second loss / d second input; null in the base set.</summary>
+    public GoldenTensor? SecondInputGradient { get; private set; }
+
+    /// <summary>The folder of <paramref name="set"/> (<see cref="Base"/> or <see cref="Extended"/>), or null when it is absent.</summary>
+    public static string? Folder(string set = Base)
     {
-        get
-        {
-            var root = FindRepoRoot();
-            if (root is null) return null;
-            var dir = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "golden"));
-            return System.IO.Directory.Exists(dir) ? dir : null;
-        }
+        var root = FindRepoRoot();
+        if (root is null) return null;
+        var dir = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", set));
+        return System.IO.Directory.Exists(dir) ? dir : null;
     }
 
-    /// <summary>The case names (file names without <c>.json</c>), sorted; just <see cref="MissingPlaceholder"/> when the folder is absent.</summary>
-    public static IEnumerable<string> CaseNames()
-    {
-        var dir = Directory;
-        if (dir is null) return [MissingPlaceholder];
-        var names = System.IO.Directory.GetFiles(dir, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal).ToArray();
-        return names.Length == 0 ? [MissingPlaceholder] : names;
-    }
+    /// <summary>The case names of <paramref name="set"/>, sorted: the expected list, whether or not the folder is there (a missing one fails each test).</summary>
+    public static IEnumerable<string> CaseNames(string set = Base) => ExpectedCases[set];
 
-    /// <summary>Loads <c>{name}.json</c>; calls <see cref="Assert.Ignore(string)"/> when the golden folder or file is absent.</summary>
+    /// <summary>Loads <c>{name}.json</c> of <paramref name="set"/>; fails the test when the folder or the file is absent.</summary>
     /// <exception cref="InvalidDataException">The file does not have the documented structure.</exception>
-    public static GoldenCase Load(string name)
+    public static GoldenCase Load(string name, string set = Base)
     {
-        var dir = Directory;
+        var dir = Folder(set);
         if (dir is null)
-            Assert.Ignore($"Golden values not found: expected <repo root>/../shared/data/golden next to the repository (searched up from {StartDirectory()} for Autograd.sln).");
+            Assert.Fail($"Golden values not found: expected <repo root>/../shared/data/{set} next to the repository (searched up from {StartDirectory()} for Autograd.sln). CI provides it; a clone without ../shared cannot run these tests.");
         var path = Path.Combine(dir!, name + ".json");
         if (!File.Exists(path))
-            Assert.Ignore($"Golden case '{name}' not found at {path}.");
+            Assert.Fail($"Golden case '{name}' not found at {path}.");
 
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var root = doc.RootElement;
@@ -137,19 +154,28 @@ public sealed class GoldenCase
         c.ParameterNames = keys;
         c.Parameters = parameters;
         c.Gradients = gradients;
+        if (root.TryGetProperty("secondGradients", out _))
+        {
+            var (secondKeys, secondGradients) = ReadTensorMap(root, "secondGradients", name);
+            if (!keys.SequenceEqual(secondKeys))
+                throw new InvalidDataException($"Golden case '{name}': secondGradients keys ({string.Join(", ", secondKeys)}) differ from parameters keys ({string.Join(", ", keys)}).");
+            c.SecondGradients = secondGradients;
+            c.SecondG = ReadTensor(root, "secondG", name);
+            c.SecondInputGradient = ReadTensor(root, "secondInputGradient", name);
+        }
         return c;
     }
 
     /// <summary>The reference model this case describes, in double, with the case's initial parameters loaded and zero state.</summary>
-    /// <param name="gruResetAfter">Build GRU layers in the reset-after form (the golden values use reset-before; for negative checks).</param>
-    public ReferenceModel<double> BuildReferenceModel(bool gruResetAfter = false)
+    /// <param name="flipGruForm">Build every GRU layer in the other form than the case's (for negative checks).</param>
+    public ReferenceModel<double> BuildReferenceModel(bool flipGruForm = false)
     {
         int features = Input.Shape[^1];
         var layers = new ReferenceLayer<double>[Layers.Count];
         for (int i = 0; i < layers.Length; i++)
         {
             layers[i] = new ReferenceLayer<double>(Layers[i].CellKind, features, Layers[i].HiddenSize, Layers[i].OutputSize,
-                gruResetAfter && Layers[i].CellKind == ReferenceCellKind.Gru);
+                Layers[i].CellKind == ReferenceCellKind.Gru && (Layers[i].GruResetAfter != flipGruForm));
             features = Layers[i].OutputSize;
         }
         var model = new ReferenceModel<double>(layers);

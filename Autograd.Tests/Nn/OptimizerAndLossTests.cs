@@ -44,6 +44,39 @@ public class OptimizerAndLossTests
     }
 
     [Test]
+    public void SgdNesterov_TwoSteps()
+    {
+        var p = Param(1.0);
+        var opt = new Sgd<double>([p], 0.1, new SgdOptions(Momentum: 0.9, Nesterov: true));
+        SetGrad(p, 1.0);
+        opt.Step(); // v = 1 ; step = g + μv = 1.9 ; p = 0.81
+        SetGrad(p, 2.0);
+        opt.Step(); // v = 0.9 + 2 = 2.9 ; step = 2 + 0.9·2.9 = 4.61 ; p = 0.81 - 0.461 = 0.349
+        Assert.That(p.Item(), Is.EqualTo(0.349).Within(1e-15));
+        Assert.That(() => new Sgd<double>([p], 0.1, new SgdOptions(Nesterov: true)), Throws.ArgumentException.With.Message.Contains("Nesterov"));
+    }
+
+    [Test]
+    public void SgdWeightDecay_TwoSteps_WithAndWithoutMomentum()
+    {
+        var p = Param(1.0);
+        var opt = new Sgd<double>([p], 0.1, new SgdOptions(WeightDecay: 0.1));
+        SetGrad(p, 0.5);
+        opt.Step(); // g = 0.5 + 0.1·1 = 0.6 ; p = 0.94
+        SetGrad(p, -1.0);
+        opt.Step(); // g = -1 + 0.094 = -0.906 ; p = 0.94 + 0.0906 = 1.0306
+        Assert.That(p.Item(), Is.EqualTo(1.0306).Within(1e-15));
+
+        var q = Param(2.0);
+        var withMomentum = new Sgd<double>([q], 0.5, new SgdOptions(Momentum: 0.5, WeightDecay: 0.25));
+        SetGrad(q, 1.0);
+        withMomentum.Step(); // g = 1 + 0.5 = 1.5 ; v = 1.5 ; q = 2 - 0.75 = 1.25
+        SetGrad(q, 0.0);
+        withMomentum.Step(); // g = 0.3125 ; v = 0.75 + 0.3125 = 1.0625 ; q = 1.25 - 0.53125 = 0.71875
+        Assert.That(q.Item(), Is.EqualTo(0.71875).Within(1e-15));
+    }
+
+    [Test]
     public void Adam_TwoSteps()
     {
         var p = Param(1.0);
@@ -64,6 +97,29 @@ public class OptimizerAndLossTests
             x -= 0.01 * mh / (Math.Sqrt(vh) + 1e-8);
         }
         Assert.That(p.Item(), Is.EqualTo(x).Within(1e-15));
+    }
+
+    [Test]
+    public void AdamWeightDecay_TwoSteps()
+    {
+        var p = Param(1.0);
+        var opt = new Adam<double>([p], 0.01, new AdamOptions(WeightDecay: 0.5));
+        double[] grads = [0.5, -1.0];
+        double m = 0, v = 0, x = 1.0;
+        for (int t = 1; t <= 2; t++)
+        {
+            SetGrad(p, grads[t - 1]);
+            opt.Step();
+            double g = grads[t - 1] + 0.5 * x; // L2 penalty added to the gradient, as PyTorch's Adam (not AdamW)
+            m = 0.9 * m + 0.1 * g;
+            v = 0.999 * v + 0.001 * g * g;
+            x -= 0.01 * (m / (1 - Math.Pow(0.9, t))) / (Math.Sqrt(v / (1 - Math.Pow(0.999, t))) + 1e-8);
+        }
+        Assert.That(p.Item(), Is.EqualTo(x).Within(1e-15));
+        var q = Param(1.0);
+        var plain = new Adam<double>([q], 0.01);
+        foreach (var g in grads) { SetGrad(q, g); plain.Step(); }
+        Assert.That(Math.Abs(p.Item() - q.Item()), Is.GreaterThan(1e-4), "the decay changes the result");
     }
 
     [Test]

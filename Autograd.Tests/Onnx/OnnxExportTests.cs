@@ -33,7 +33,7 @@ public class OnnxExportTests
         yield return Case("GruAfter_GruBefore", new LayerSpec(CellKind.Gru, 9, 7, ResetAfter: true), new LayerSpec(CellKind.Gru, 14));
     }
 
-    private static TestCaseData Case(string name, params LayerSpec[] layers) => new TestCaseData(new object[] { layers }).SetName(name);
+    private static TestCaseData Case(string name, params LayerSpec[] layers) => new TestCaseData(new object[] { layers }).SetArgDisplayNames(name); // the method name stays in the test name: four tests share these cases
 
     /// <summary>
     /// A stack trained for a few Adam steps on random ids (so weights and the zero-initialised biases

@@ -3,18 +3,20 @@ using Autograd.Tests.Golden;
 namespace Autograd.Tests.Reference;
 
 /// <summary>
-/// The hand-derived reference model (double) against PyTorch golden values: output, every parameter
-/// gradient and the input gradient of loss = sum(output * G), and the second batch's output from the
-/// carried state. Prints the worst relative error of each so it can be quoted.
+/// The hand-derived reference model (double) against PyTorch golden values (both sets): output, every
+/// parameter gradient and the input gradient of loss = sum(output * G), the second batch's output from
+/// the carried state and, in golden-ext, its gradients. Prints the worst relative error of each.
 /// </summary>
 public class GoldenReferenceTests
 {
-    private static IEnumerable<string> Cases() => GoldenCase.CaseNames();
+    private static IEnumerable<TestCaseData> Cases()
+        => GoldenCase.CaseNames(GoldenCase.Base).Select(n => new TestCaseData(n, GoldenCase.Base).SetArgDisplayNames(n))
+            .Concat(GoldenCase.CaseNames(GoldenCase.Extended).Select(n => new TestCaseData(n, GoldenCase.Extended).SetArgDisplayNames("ext " + n)));
 
     [TestCaseSource(nameof(Cases))]
-    public void ReferenceModel_MatchesGolden(string name)
+    public void ReferenceModel_MatchesGolden(string name, string set)
     {
-        var c = GoldenCase.Load(name);
+        var c = GoldenCase.Load(name, set);
         var model = c.BuildReferenceModel();
         int batch = c.Input.Shape[0], time = c.Input.Shape[1];
 
@@ -32,23 +34,41 @@ public class GoldenReferenceTests
             if (e >= gradErr) { gradErr = e; worstGrad = key; }
         }
 
-        // Second batch: no gradients, state carried as the batch mean of the first pass's final state.
+        // Second batch: state carried as the batch mean of the first pass's final state (a constant);
+        // golden-ext differentiates it too, gradients zeroed between the passes.
+        model.ZeroGrad();
         var second = model.Forward(c.SecondInput.Data, c.SecondInput.Shape[0], c.SecondInput.Shape[1]);
         double secondErr = GoldenAssert.Close(second, c.SecondOutput, $"{name} second output");
+        string secondGrads = "";
+        if (c.SecondG is { } g2)
+        {
+            double e2 = GoldenAssert.Close(model.Backward(g2.Data), c.SecondInputGradient!, $"{name} second input gradient");
+            foreach (var key in c.ParameterNames)
+                e2 = Math.Max(e2, GoldenAssert.Close(model.Grad(key), c.SecondGradients[key], $"{name} second-pass gradient {key}"));
+            secondGrads = $", second-pass gradients {e2:E2}";
+        }
 
         TestContext.Out.WriteLine(
-            $"golden {name} [{string.Join("+", c.Layers.Select(l => l.Kind))}]: max relative error output {outErr:E2}, " +
-            $"parameter gradients {gradErr:E2} ({worstGrad}), input gradient {inGradErr:E2}, second output {secondErr:E2}");
+            $"golden {set}/{name} [{string.Join("+", c.Layers.Select(l => l.Kind))}]: max relative error output {outErr:E2}, " +
+            $"parameter gradients {gradErr:E2} ({worstGrad}), input gradient {inGradErr:E2}, second output {secondErr:E2}{secondGrads}");
     }
 
-    [Test]
-    public void GoldenFolder_HasTheDocumentedCases()
+    [TestCase(GoldenCase.Base)]
+    [TestCase(GoldenCase.Extended)]
+    public void GoldenFolder_HoldsExactlyTheExpectedCases(string set)
     {
-        var names = GoldenCase.CaseNames().ToArray();
-        if (names is [GoldenCase.MissingPlaceholder]) GoldenCase.Load(names[0]); // ignores the test
-        // One case of each kind alone, and stacks mixing them: otherwise a kind could silently go untested.
-        Assert.That(names, Has.Some.StartsWith("rnn-").And.Some.StartsWith("gru-seed").And.Some.StartsWith("lstm-seed"));
-        Assert.That(names, Has.Some.Contains("-rnn-").Or.Some.StartsWith("gru-lstm"));
+        var dir = GoldenCase.Folder(set);
+        Assert.That(dir, Is.Not.Null, $"../shared/data/{set} beside the clone");
+        var files = Directory.GetFiles(dir!).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        var expected = GoldenCase.ExpectedCases[set].Select(n => n + ".json").Append("README.md").Order(StringComparer.Ordinal).ToArray();
+        Assert.That(files, Is.EqualTo(expected), "a case added or removed must be added to or removed from GoldenCase.ExpectedCases");
+        // Each kind alone and in stacks, so that no kind can silently go untested.
+        string[] kinds = set == GoldenCase.Base ? ["rnn", "gru", "lstm"] : ["rnn", "gru", "gru_ra", "lstm"];
+        foreach (var kind in kinds)
+        {
+            Assert.That(GoldenCase.ExpectedCases[set], Does.Contain($"{kind}-seed1"), kind);
+            Assert.That(GoldenCase.ExpectedCases[set].Count(n => n.Split('-').Contains(kind)), Is.GreaterThan(2), $"{kind} in a stack");
+        }
     }
 
     [Test]

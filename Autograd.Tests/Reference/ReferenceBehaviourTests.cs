@@ -47,12 +47,13 @@ public class ReferenceBehaviourTests
         Assert.That(Math.Abs(otherH[0] - hOut[0]) + Math.Abs(otherH[1] - hOut[1]), Is.GreaterThan(1e-6), "the two reset forms should differ");
     }
 
-    [Test]
-    public void GoldenGru_RejectsResetAfterForm()
+    [TestCase("gru-seed1", GoldenCase.Base)]
+    [TestCase("gru_ra-seed1", GoldenCase.Extended)]
+    public void GoldenGru_RejectsTheOtherForm(string name, string set)
     {
-        // The golden GRU is the seed's reset-before form; the other form must not pass, or the golden check would be blind to it.
-        var c = GoldenCase.Load("gru-seed1");
-        var model = c.BuildReferenceModel(gruResetAfter: true);
+        // Each golden GRU is one form; the other must not pass, or the golden check would be blind to the difference.
+        var c = GoldenCase.Load(name, set);
+        var model = c.BuildReferenceModel(flipGruForm: true);
         var output = model.Forward(c.Input.Data, c.Input.Shape[0], c.Input.Shape[1]);
         var (worst, _) = GoldenAssert.WorstError(output, c.Output.Data);
         Assert.That(worst, Is.GreaterThan(1e-3));

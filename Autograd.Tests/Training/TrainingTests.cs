@@ -275,10 +275,12 @@ public class TrainerTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
-    private static (CharLanguageModel Model, int[] Train, int[] Validation) Setup(int seed = 5)
+    private static (CharLanguageModel Model, int[] Train, int[] Validation) Setup(int seed = 5, double dropout = 0)
     {
         string text = TinyModels.Corpus(30);
-        var model = TinyModels.Create(CellKind.Lstm, hidden: 16, seed: seed);
+        var model = dropout == 0
+            ? TinyModels.Create(CellKind.Lstm, hidden: 16, seed: seed)
+            : new CharLanguageModel(Vocabulary.FromText(TinyModels.Text), new CharModelConfig(CellKind.Lstm, 16, Layers: 2, Dropout: dropout), seed);
         var (train, validation) = TextCorpus.Split(model.Vocabulary.Encode(text));
         return (model, train, validation);
     }
@@ -305,13 +307,14 @@ public class TrainerTests
         Assert.That(result.LastValidation.NatsPerSymbol, Is.LessThan(1.0), "the sentence is nearly deterministic once learned");
     }
 
-    [Test]
-    public void ResumingGivesTheSameWeightsAsAnUninterruptedRun()
+    [TestCase(0.0)]
+    [TestCase(0.3)]
+    public void ResumingGivesTheSameWeightsAsAnUninterruptedRun(double dropout)
     {
-        var (straight, train, validation) = Setup();
+        var (straight, train, validation) = Setup(dropout: dropout);
         new CharTrainer(straight, train, validation, Options).Run();
 
-        var (first, _, _) = Setup();
+        var (first, _, _) = Setup(dropout: dropout);
         string path = Path.Combine(_dir, "half.safetensors");
         new CharTrainer(first, train, validation, Options with { MaxSteps = 7 }) { LastCheckpointPath = path }.Run();
         var loaded = Checkpoint.Load(path);
@@ -319,6 +322,7 @@ public class TrainerTests
         Assert.That(loaded.State!.Step, Is.EqualTo(7));
         Assert.That(loaded.State.OptimizerState.Keys, Does.Contain("step").And.Contain("m.0").And.Contain("v.0"));
         Assert.That(loaded.State.CarriedState.Keys, Does.Contain("layers.0.h").And.Contain("layers.0.c"));
+        Assert.That(loaded.State.DropoutMasksDrawn, Is.EqualTo(dropout > 0 ? 7 : 0), "one mask per training step between the two layers");
 
         var resumed = new CharTrainer(loaded.Model, train, validation, Options with { MaxSteps = 13 }, loaded.State);
         Assert.That(resumed.OptimizerStateRestored, Is.True);
@@ -328,6 +332,45 @@ public class TrainerTests
         var expected = straight.Network.StateDict();
         foreach (var (key, value) in loaded.Model.Network.StateDict())
             Assert.That(value.ToArray(), Is.EqualTo(expected[key].ToArray()), key);
+
+        if (dropout > 0)
+        {
+            // The same resume with the masks restarted from the first: the weights differ, so the check above can fail.
+            var again = Checkpoint.Load(path);
+            new CharTrainer(again.Model, train, validation, Options with { MaxSteps = 13 }, again.State! with { DropoutMasksDrawn = 0 }).Run();
+            Assert.That(again.Model.Network.StateDict()["layers.0.W_f"].ToArray(), Is.Not.EqualTo(expected["layers.0.W_f"].ToArray()));
+        }
+    }
+
+    [Test]
+    public void CosineSchedule_DecaysFromThePeakToTheFinalFactor_ConstantStaysFlat()
+    {
+        var (model, train, validation) = Setup();
+        const int N = 40;
+        var cosine = new CharTrainer(model, train, validation, Options with
+        {
+            MaxSteps = N, Schedule = LearningRateSchedule.Cosine, LearningRate = 0.02, FinalLearningRateFactor = 0.25, EvaluationInterval = 1000,
+        });
+        var rates = new List<double>();
+        cosine.StepCompleted += r => rates.Add(r.LearningRate);
+        cosine.Run();
+        Assert.That(rates, Has.Count.EqualTo(N));
+        for (int k = 0; k < N; k++)
+        {
+            // Step k runs at progress k/N: lr = floor + (peak - floor)·(1 + cos(πk/N))/2, floor = 0.25·peak.
+            double expected = 0.005 + 0.015 * (1 + Math.Cos(Math.PI * k / N)) / 2;
+            Assert.That(rates[k], Is.EqualTo(expected).Within(1e-12), $"step {k}");
+        }
+        Assert.That(rates[0], Is.EqualTo(0.02));
+        Assert.That(rates, Is.Ordered.Descending);
+        Assert.That(rates[^1], Is.GreaterThan(0.005).And.LessThan(0.0051));
+
+        var (model2, _, _) = Setup();
+        var constant = new CharTrainer(model2, train, validation, Options with { MaxSteps = 5, LearningRate = 0.02, EvaluationInterval = 1000 });
+        var flat = new List<double>();
+        constant.StepCompleted += r => flat.Add(r.LearningRate);
+        constant.Run();
+        Assert.That(flat, Is.All.EqualTo(0.02));
     }
 
     [Test]
