@@ -63,10 +63,10 @@ public interface IKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
     void Transpose(Buffer<T> source, Buffer<T> destination, int batch, int rows, int cols, bool accumulate);
 
     /// <summary>Row i of destination = row <paramref name="rows"/>[i] of source; rows have <paramref name="rowLength"/> elements.</summary>
-    void Gather(Buffer<T> source, int rowLength, ReadOnlySpan<int> rows, Buffer<T> destination);
+    void Gather(Buffer<T> source, int rowLength, ReadOnlyMemory<int> rows, Buffer<T> destination);
 
     /// <summary>Row <paramref name="rows"/>[i] of destination += row i of source (repeated rows add up).</summary>
-    void ScatterAdd(Buffer<T> source, int rowLength, ReadOnlySpan<int> rows, Buffer<T> destination);
+    void ScatterAdd(Buffer<T> source, int rowLength, ReadOnlyMemory<int> rows, Buffer<T> destination);
 
     /// <summary>destination (outer × inner) = Σ over the middle axis, accumulated at least as accurately as pairwise summation.</summary>
     void Sum(Buffer<T> source, int outer, int size, int inner, Buffer<T> destination);
@@ -93,10 +93,10 @@ public interface IKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// loss[0] = mean over the rows of logits (rows × classes) of −log softmax(row)[target]; the log-probabilities
     /// are written to <paramref name="logProbabilities"/> unless it is empty.
     /// </summary>
-    void CrossEntropy(Buffer<T> logits, int classes, ReadOnlySpan<int> targets, Buffer<T> logProbabilities, Buffer<T> loss);
+    void CrossEntropy(Buffer<T> logits, int classes, ReadOnlyMemory<int> targets, Buffer<T> logProbabilities, Buffer<T> loss);
 
     /// <summary>destination += gradient[0] · (exp(logProbabilities) − onehot(targets)) / rows.</summary>
-    void CrossEntropyBackward(Buffer<T> gradient, Buffer<T> logProbabilities, int classes, ReadOnlySpan<int> targets, Buffer<T> destination);
+    void CrossEntropyBackward(Buffer<T> gradient, Buffer<T> logProbabilities, int classes, ReadOnlyMemory<int> targets, Buffer<T> destination);
 
     /// <summary>Σ x², accumulated in double.</summary>
     double SquaredNorm(Buffer<T> source);

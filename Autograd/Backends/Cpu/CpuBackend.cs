@@ -26,7 +26,7 @@ internal sealed partial class CpuKernels<T> : IKernels<T> where T : unmanaged, I
     public CpuKernels(Backend backend) => _backend = backend;
 
     /// <summary>Elements of work below which a kernel stays on the calling thread.</summary>
-    internal const int ParallelThreshold = 1 << 15;
+    internal const int ParallelThreshold = (int)CpuKernelsShared.ParallelThreshold;
 
     /// <summary>Host span of a buffer; every buffer this backend sees is host memory.</summary>
     private static Span<T> S(Buffer<T> b) => ((HostStorage<T>)b.Storage).Array.AsSpan(b.Offset, b.Length);

@@ -6,6 +6,11 @@ internal sealed partial class CpuKernels<T>
         Buffer<T> destination, ReadOnlySpan<int> shape)
     {
         if (destination.Length == 0) return;
+        int n = destination.Length;
+        // The common cases (equal shapes, one scalar side) are flat and split across threads.
+        if (a.Length == n && b.Length == n) { FlatWork.Instance.Run(FlatWork.Kind.Binary, op, a, b, destination, default, n); return; }
+        if (a.Length == n && b.Length == 1) { FlatWork.Instance.Run(FlatWork.Kind.BinaryScalarRight, op, a, default, destination, default, n, S(b)[0]); return; }
+        if (a.Length == 1 && b.Length == n) { FlatWork.Instance.Run(FlatWork.Kind.BinaryScalarLeft, op, default, b, destination, default, n, S(a)[0]); return; }
         var x = S(a); var y = S(b); var d = S(destination);
         switch (op)
         {

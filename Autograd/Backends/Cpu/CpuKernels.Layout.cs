@@ -40,16 +40,18 @@ internal sealed partial class CpuKernels<T>
         }
     }
 
-    public void Gather(Buffer<T> source, int rowLength, ReadOnlySpan<int> rows, Buffer<T> destination)
+    public void Gather(Buffer<T> source, int rowLength, ReadOnlyMemory<int> rowsMemory, Buffer<T> destination)
     {
         if (rowLength == 0) return;
+        var rows = rowsMemory.Span;
         var s = S(source); var d = S(destination);
         for (int i = 0; i < rows.Length; i++) s.Slice(rows[i] * rowLength, rowLength).CopyTo(d.Slice(i * rowLength, rowLength));
     }
 
-    public void ScatterAdd(Buffer<T> source, int rowLength, ReadOnlySpan<int> rows, Buffer<T> destination)
+    public void ScatterAdd(Buffer<T> source, int rowLength, ReadOnlyMemory<int> rowsMemory, Buffer<T> destination)
     {
         if (rowLength == 0) return;
+        var rows = rowsMemory.Span;
         var s = S(source); var d = S(destination);
         for (int i = 0; i < rows.Length; i++)
         {

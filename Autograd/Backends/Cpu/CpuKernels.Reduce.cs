@@ -120,37 +120,26 @@ internal sealed partial class CpuKernels<T>
             }
     }
 
-    public void CrossEntropy(Buffer<T> logits, int classes, ReadOnlySpan<int> targets, Buffer<T> logProbabilities, Buffer<T> loss)
+    public void CrossEntropy(Buffer<T> logits, int classes, ReadOnlyMemory<int> targets, Buffer<T> logProbabilities, Buffer<T> loss)
     {
-        var x = S(logits);
         int n = targets.Length;
-        bool keep = logProbabilities.Length > 0;
-        var lps = keep ? S(logProbabilities) : default;
-        T[]? row = keep ? null : new T[classes];
-        double total = 0; // a float running sum over a million positions drifts by 1%
-        for (int i = 0; i < n; i++)
-        {
-            Span<T> lp = keep ? lps.Slice(i * classes, classes) : row;
-            LogSoftmaxRow(x.Slice(i * classes, classes), lp);
-            total -= double.CreateTruncating(lp[targets[i]]);
-        }
+        var work = CrossEntropyWork.Instance;
+        work.Forward(logits, logProbabilities, classes, Targets(targets));
+        double total = 0;
+        for (int b = 0; b < (n + CrossEntropyWork.Rows - 1) / CrossEntropyWork.Rows; b++) total += work.Partial[b];
         S(loss)[0] = T.CreateTruncating(total / n);
     }
 
-    public void CrossEntropyBackward(Buffer<T> gradient, Buffer<T> logProbabilities, int classes, ReadOnlySpan<int> targets, Buffer<T> destination)
+    public void CrossEntropyBackward(Buffer<T> gradient, Buffer<T> logProbabilities, int classes, ReadOnlyMemory<int> targets, Buffer<T> destination)
     {
         T scale = S(gradient)[0] / T.CreateChecked(targets.Length);
-        var lp = S(logProbabilities);
-        var dx = S(destination);
-        Span<T> p = classes <= 1024 ? stackalloc T[classes] : new T[classes];
-        for (int i = 0; i < targets.Length; i++)
-        {
-            TP.Exp(lp.Slice(i * classes, classes), p);
-            p[targets[i]] -= T.One;
-            var d = dx.Slice(i * classes, classes);
-            TP.MultiplyAdd(p, scale, d, d);
-        }
+        CrossEntropyWork.Instance.Backward(logProbabilities, destination, classes, Targets(targets), scale);
     }
+
+    /// <summary>The targets as an array a worker can hold (the engine always passes a whole array).</summary>
+    private static int[] Targets(ReadOnlyMemory<int> targets)
+        => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(targets, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length
+            ? seg.Array : targets.ToArray();
 
     public double SquaredNorm(Buffer<T> source)
     {

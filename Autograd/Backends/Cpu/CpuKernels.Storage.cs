@@ -43,9 +43,6 @@ internal sealed partial class CpuKernels<T>
     public void Copy(Buffer<T> source, Buffer<T> destination, bool accumulate)
     {
         if (source.Length == 0) return;
-        var s = S(source);
-        var d = S(destination);
-        if (accumulate) TP.Add(d, s, d);
-        else s.CopyTo(d);
+        FlatWork.Instance.Run(accumulate ? FlatWork.Kind.AddInto : FlatWork.Kind.Copy, default, source, default, destination, default, source.Length);
     }
 }

@@ -171,16 +171,18 @@ internal sealed class ReferenceKernels<T>(Backend backend) : IKernels<T> where T
                 }
     }
 
-    public void Gather(Buffer<T> source, int rowLength, ReadOnlySpan<int> rows, Buffer<T> destination)
+    public void Gather(Buffer<T> source, int rowLength, ReadOnlyMemory<int> rowsMemory, Buffer<T> destination)
     {
+        var rows = rowsMemory.Span;
         var s = A(source); var d = A(destination);
         for (int i = 0; i < rows.Length; i++)
             for (int j = 0; j < rowLength; j++)
                 d[destination.Offset + i * rowLength + j] = s[source.Offset + rows[i] * rowLength + j];
     }
 
-    public void ScatterAdd(Buffer<T> source, int rowLength, ReadOnlySpan<int> rows, Buffer<T> destination)
+    public void ScatterAdd(Buffer<T> source, int rowLength, ReadOnlyMemory<int> rowsMemory, Buffer<T> destination)
     {
+        var rows = rowsMemory.Span;
         var s = A(source); var d = A(destination);
         for (int i = 0; i < rows.Length; i++)
             for (int j = 0; j < rowLength; j++)
@@ -277,8 +279,9 @@ internal sealed class ReferenceKernels<T>(Backend backend) : IKernels<T> where T
             }
     }
 
-    public void CrossEntropy(Buffer<T> logits, int classes, ReadOnlySpan<int> targets, Buffer<T> logProbabilities, Buffer<T> loss)
+    public void CrossEntropy(Buffer<T> logits, int classes, ReadOnlyMemory<int> targetsMemory, Buffer<T> logProbabilities, Buffer<T> loss)
     {
+        var targets = targetsMemory.Span;
         var x = A(logits);
         var lp = new double[classes];
         double total = 0;
@@ -296,8 +299,9 @@ internal sealed class ReferenceKernels<T>(Backend backend) : IKernels<T> where T
         A(loss)[loss.Offset] = F(total / targets.Length);
     }
 
-    public void CrossEntropyBackward(Buffer<T> gradient, Buffer<T> logProbabilities, int classes, ReadOnlySpan<int> targets, Buffer<T> destination)
+    public void CrossEntropyBackward(Buffer<T> gradient, Buffer<T> logProbabilities, int classes, ReadOnlyMemory<int> targetsMemory, Buffer<T> destination)
     {
+        var targets = targetsMemory.Span;
         double scale = D(A(gradient)[gradient.Offset]) / targets.Length;
         var lp = A(logProbabilities); var d = A(destination);
         for (int r = 0; r < targets.Length; r++)
