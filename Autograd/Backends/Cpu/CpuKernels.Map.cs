@@ -22,33 +22,54 @@ internal sealed unsafe partial class CpuKernels<T>
             if (b.Length != n) throw new ArgumentException($"Map: program '{program}' got an input of {b.Length} elements for a destination of {n}.");
         if (n == 0) return;
 
+        // fixed (not Memory.Pin, which allocates a GC handle): a scalar op must cost nanoseconds, not a handle.
+        if (inputs.Length <= 4)
+        {
+            var i0 = inputs.Length > 0 ? inputs[0] : default;
+            var i1 = inputs.Length > 1 ? inputs[1] : default;
+            var i2 = inputs.Length > 2 ? inputs[2] : default;
+            var i3 = inputs.Length > 3 ? inputs[3] : default;
+            fixed (T* p0 = Arr(i0), p1 = Arr(i1), p2 = Arr(i2), p3 = Arr(i3), pd = Arr(destination))
+            {
+                T** ptrs = stackalloc T*[4];
+                ptrs[0] = p0 + i0.Offset; ptrs[1] = p1 + i1.Offset; ptrs[2] = p2 + i2.Offset; ptrs[3] = p3 + i3.Offset;
+                MapPinned(program, ptrs, inputs.Length, pd + destination.Offset, n, accumulate);
+            }
+            return;
+        }
         var pins = new System.Buffers.MemoryHandle[inputs.Length + 1];
-        T** ptrs = stackalloc T*[Math.Max(inputs.Length, 1)];
+        T** many = stackalloc T*[inputs.Length];
         try
         {
             for (int i = 0; i < inputs.Length; i++)
             {
                 pins[i] = ((HostStorage<T>)inputs[i].Storage).Array.AsMemory(inputs[i].Offset).Pin();
-                ptrs[i] = (T*)pins[i].Pointer;
+                many[i] = (T*)pins[i].Pointer;
             }
             pins[^1] = ((HostStorage<T>)destination.Storage).Array.AsMemory(destination.Offset).Pin();
-            T* dst = (T*)pins[^1].Pointer;
-            int chunks = (n + Chunk - 1) / Chunk;
-            if (n >= ParallelThreshold && CpuParallel.Threads > 1)
-            {
-                var work = MapWork.Get();
-                work.Set(program, ptrs, inputs.Length, dst, n, accumulate, chunks);
-                CpuParallel.Run(work, work.Parts);
-                work.Clear();
-            }
-            else
-            {
-                MapRange(program, ptrs, dst, 0, n, accumulate);
-            }
+            MapPinned(program, many, inputs.Length, (T*)pins[^1].Pointer, n, accumulate);
         }
         finally
         {
             foreach (var p in pins) p.Dispose();
+        }
+    }
+
+    private static T[] Arr(Buffer<T> b) => b.Storage is HostStorage<T> h ? h.Array : [];
+
+    private static void MapPinned(ElementwiseProgram program, T** inputs, int inputCount, T* dst, int n, bool accumulate)
+    {
+        int chunks = (n + Chunk - 1) / Chunk;
+        if (n >= ParallelThreshold && CpuParallel.Threads > 1 && chunks > 1)
+        {
+            var work = MapWork.Get();
+            work.Set(program, inputs, inputCount, dst, n, accumulate, chunks);
+            CpuParallel.Run(work, work.Parts);
+            work.Clear();
+        }
+        else
+        {
+            MapRange(program, inputs, dst, 0, n, accumulate);
         }
     }
 
@@ -227,7 +248,6 @@ internal sealed unsafe partial class CpuKernels<T>
         private T* _dst;
         private int _n, _chunksPerPart;
         private bool _accumulate;
-        private readonly T*[] _inputCopy = new T*[16];
 
         public int Parts { get; private set; }
 
@@ -236,7 +256,6 @@ internal sealed unsafe partial class CpuKernels<T>
         public void Set(ElementwiseProgram program, T** inputs, int inputCount, T* dst, int n, bool accumulate, int chunks)
         {
             _program = program;
-            if (inputCount > _inputCopy.Length) throw new NotSupportedException("Map: more than 16 inputs.");
             _inputs = inputs;
             _dst = dst;
             _n = n;
