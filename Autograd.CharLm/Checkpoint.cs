@@ -26,8 +26,9 @@ public sealed record TrainingState
     public IReadOnlyDictionary<string, Tensor<float>> OptimizerState { get; init; } = new Dictionary<string, Tensor<float>>();
 
     /// <summary>
-    /// The recurrent state carried into the next batch, per layer: <c>layers.{i}.h</c> and, for
-    /// LSTM, <c>layers.{i}.c</c>, each (batch, H). Empty when the next batch starts fresh.
+    /// The recurrent state carried into the next batch, per layer and state component (the cell's
+    /// <see cref="RecurrentCell.StateNames"/>): <c>layers.{i}.h</c> and, for LSTM, <c>layers.{i}.c</c>, each
+    /// (batch, H). Empty when the next batch starts fresh.
     /// </summary>
     public IReadOnlyDictionary<string, Tensor<float>> CarriedState { get; init; } = new Dictionary<string, Tensor<float>>();
 }
@@ -147,7 +148,7 @@ public static class Checkpoint
         }
 
         if (!CharModelConfig.TryParseCell(meta.Required("model.cell"), out var cell))
-            throw meta.Bad($"metadata 'model.cell' = '{meta.Required("model.cell")}' is not rnn, gru or lstm");
+            throw meta.Bad($"metadata 'model.cell' = '{meta.Required("model.cell")}' is not one of {string.Join(", ", RecurrentCell.All.Select(c => c.Name))}");
         var config = new CharModelConfig(
             cell,
             meta.Int("model.hidden_size", 1, CharModelConfig.MaxHiddenSize),
@@ -222,7 +223,7 @@ public static class Checkpoint
                 string key = name[CarryPrefix.Length..];
                 var parts = key.Split('.');
                 if (parts.Length != 3 || parts[0] != "layers" || !int.TryParse(parts[1], NumberStyles.None, Inv, out int layer)
-                    || layer >= layers.Count || !(parts[2] == "h" || (parts[2] == "c" && layers[layer].Kind == CellKind.Lstm)))
+                    || layer >= layers.Count || !(layers[layer] is RecurrentLayer<float> r && r.Cell.StateNames.Contains(parts[2])))
                     throw meta.Bad($"carried-state tensor '{name}' names no layer state");
                 var tensor = file.GetTensor<float>(name);
                 if (tensor.Rank != 2 || tensor.Size(1) != config.HiddenSize)
