@@ -35,6 +35,33 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
         _dropoutRandom = new Random(seed);
     }
 
+    /// <summary>
+    /// The equivalent of PyTorch's <c>nn.RNN</c>/<c>nn.GRU</c>/<c>nn.LSTM(input_size, hidden_size, num_layers,
+    /// bidirectional=…, batch_first=True)</c>: <paramref name="layers"/> layers of <paramref name="cell"/> without
+    /// an output projection (each a <see cref="Bidirectional{T}"/> pair when <paramref name="bidirectional"/>),
+    /// built lazily from the first input. Layer k's directions draw their weights with seeds
+    /// <c>options.Seed + 2k</c> (forward) and <c>+ 2k + 1</c> (reverse).
+    /// </summary>
+    /// <param name="cell">The cell kind.</param>
+    /// <param name="hiddenSize">H of every layer and direction.</param>
+    /// <param name="layers">num_layers.</param>
+    /// <param name="bidirectional">Two directions per layer; the output then has 2·H features.</param>
+    /// <param name="options">Null for <see cref="RecurrentOptions.PyTorch"/> (its semantics and initialisation).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or the cell kind is unknown.</exception>
+    public static RnnModel<T> Stack(CellKind cell, int hiddenSize, int layers = 1, bool bidirectional = false, RecurrentOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layers);
+        var c = RecurrentCell.Get(cell);
+        var o = options ?? RecurrentOptions.PyTorch;
+        var stack = new SequenceLayer<T>[layers];
+        for (int k = 0; k < layers; k++)
+        {
+            var forward = c.CreateLayer<T>(hiddenSize, o with { Seed = unchecked(o.Seed + 2 * k) });
+            stack[k] = bidirectional ? new Bidirectional<T>(forward, c.CreateLayer<T>(hiddenSize, o with { Seed = unchecked(o.Seed + 2 * k + 1) })) : forward;
+        }
+        return new RnnModel<T>(stack);
+    }
+
     /// <summary>The layers, first to last.</summary>
     public IReadOnlyList<SequenceLayer<T>> Layers => _layers;
 

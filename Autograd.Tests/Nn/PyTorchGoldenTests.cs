@@ -15,10 +15,7 @@ public class PyTorchGoldenTests
     internal static RnnModel<T> Stack<T>(string kind, int hidden, int layers, bool bidirectional) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Assert.That(RecurrentCell.TryParse(kind, out var cell), Is.True, kind);
-        SequenceLayer<T> Layer() => bidirectional
-            ? new Bidirectional<T>(cell.CreateLayer<T>(hidden, RecurrentOptions.PyTorch), cell.CreateLayer<T>(hidden, RecurrentOptions.PyTorch))
-            : cell.CreateLayer<T>(hidden, RecurrentOptions.PyTorch);
-        return new RnnModel<T>(Enumerable.Range(0, layers).Select(_ => Layer()).ToArray());
+        return RnnModel<T>.Stack(cell.Kind, hidden, layers, bidirectional);
     }
 
     /// <summary>PyTorch's Embedding → LSTM × 2 → Linear of the embedding case, written as a user would.</summary>

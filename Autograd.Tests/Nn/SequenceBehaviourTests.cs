@@ -188,6 +188,32 @@ public class SequenceBehaviourTests
     }
 
     [Test]
+    public void ReadmeBidirectionalSnippet_Runs()
+    {
+        const int classes = 5, F = 3;
+        var x = Tensor.Randn<float>(new Random(1), 4, 30, F);
+        var rng = new Random(2);
+        var targets = Enumerable.Range(0, 4 * 30).Select(_ => rng.Next(classes)).ToArray();
+
+        // README, "Bidirectional layers and variable-length batches", verbatim from here.
+        var model = RnnModel<float>.Stack(CellKind.Gru, hiddenSize: 64, layers: 2, bidirectional: true);
+        var head = new Linear<float>(classes);
+
+        int[] lengths = [12, 7, 30, 3];
+        var output = model.Forward(x, lengths);
+        var logits = head.Forward(output);
+        var loss = Losses.CrossEntropy(logits, targets, lengths);
+        var hN = model.FinalState[0];
+        // (end of the snippet)
+
+        Assert.That(output.Shape.ToArray(), Is.EqualTo(new[] { 4, 30, 128 }));
+        Assert.That(hN.Shape.ToArray(), Is.EqualTo(new[] { 4, 4, 64 }));
+        Assert.That(output.Slice(0, 3, 1).Slice(1, 3, 27).ToArray(), Is.All.EqualTo(0f));
+        loss.Backward();
+        Assert.That(model.Parameters().All(p => p.Grad is not null) && float.IsFinite(loss.Item()), Is.True);
+    }
+
+    [Test]
     public void PerSequenceCarry_ContinuesFromEachSequencesLastValidStep()
     {
         var layer = new LstmLayer<double>(4, 3, new RecurrentOptions { Carry = CarryMode.PerSequence, Seed = 4, Init = InitScheme.XavierOrthogonal });

@@ -93,6 +93,40 @@ public class PyTorchStateDictTests
         }
     }
 
+    /// <summary>README's "Bring your PyTorch model" class, verbatim.</summary>
+    private sealed class Tagger : Module<float>
+    {
+        public Embedding<float> Embedding { get; } = new(7, 3);
+        public RnnModel<float> Lstm { get; } = RnnModel<float>.Stack(CellKind.Lstm, hiddenSize: 4, layers: 2);
+        public Linear<float> Head { get; } = new(2);
+
+        public Tensor<float> Forward(int[] ids, int batch, int time, int[] lengths)
+            => Head.Forward(Lstm.Forward(Embedding.Forward(ids, batch, time), lengths));
+
+        protected override IEnumerable<(string Name, Module<float> Child)> Children() => [("embedding", Embedding), ("lstm", Lstm), ("head", Head)];
+    }
+
+    [Test]
+    public void ReadmeSnippet_LoadsPyTorchsFile_RunsLikePyTorch_AndSavesItBack()
+    {
+        var g = PyTorchLayerCase.Load("embedding-lstm-l2");
+        var model = new Tagger();
+        PyTorchSafeTensors.Load(model, PathOf("state-embedding-lstm-l2-f32.safetensors"));
+        var y = model.Forward(g.Ids, 3, 5, g.Lengths).ToArray();
+        var expected = g["headOutput"]!.Data;
+        Assert.That(y.Select((v, i) => Math.Abs(v - expected[i])).Max(), Is.LessThan(1e-5), "float32 weights, float32 forward, vs PyTorch's float64");
+        var path = Path.Combine(Path.GetTempPath(), $"autograd-pt-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            PyTorchSafeTensors.Save(model, path, metadata: new Dictionary<string, string> { ["format"] = "pt" });
+            Assert.That(File.ReadAllBytes(path), Is.EqualTo(File.ReadAllBytes(PathOf("state-embedding-lstm-l2-f32.safetensors"))));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Test]
     public void PyTorchFile_ValuesEqualTheGoldenCaseParameters()
     {
