@@ -170,29 +170,24 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         int steps = lengths is null ? time : lengths.Max();
         int allRunning = lengths is null ? time : lengths.Min(); // steps before this need no mask
         var hs = new Tensor<T>[time];
-        Tensor<T> xs;
-        IRecurrentStep<T> step;
+        Tensor<T>? projected = null;
         using (Tensor.Recycling())
         {
             var (w, bias) = InputProjection();
-            xs = project(w, bias).Reshape(batch, time, -1);
-            step = CreateStep();
-            RunSteps(step, xs, state, hs, lengths, allRunning, 0, steps - 1);
+            var xs = project(w, bias).Reshape(batch, time, -1);
+            RunSteps(CreateStep(), xs, state, hs, lengths, allRunning, steps);
+            if (steps < time)
+            {
+                var zeros = Tensor.Zeros<T>(batch, HiddenSize); // every sequence has ended
+                for (int t = steps; t < time; t++) hs[t] = zeros;
+            }
+            StoreState(state);
+            if (HasOutputProjection) projected = Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize).MatMul(_wv!);
         }
-        // The last step runs outside the pool: its state (FinalState) outlives the graph's pooled buffers.
-        RunSteps(step, xs, state, hs, lengths, allRunning, steps - 1, steps);
-        if (steps < time)
-        {
-            var zeros = Tensor.Zeros<T>(batch, HiddenSize); // every sequence has ended
-            for (int t = steps; t < time; t++) hs[t] = zeros;
-        }
-        _final = state;
-        StoreState(state);
-
-        if (!HasOutputProjection) return Tensor.Stack(1, hs); // the output escapes: not pooled
-        Tensor<T> projected;
-        using (Tensor.Recycling())
-            projected = Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize).MatMul(_wv!);
+        // What escapes to the caller (final state, output) must not live in pooled buffers, which the
+        // backward pass hands back: the copies below are made outside the pool.
+        _final = [.. state.Select(s => s.Slice(0, 0, s.Size(0)))];
+        if (projected is null) return Tensor.Stack(1, hs);
         // The seed's output projection; padded steps stay zero, as PyTorch's packed output is.
         var output = projected + _bv!;
         if (lengths is not null && allRunning < time) output *= Sequences.Mask<T>(lengths, time).Reshape(batch * time, 1);
@@ -200,13 +195,14 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     }
 
     /// <summary>
-    /// Steps [from, to). Where some sequences have ended, their state is kept and their output is zero:
-    /// h' = m ⊙ step(h) + (1 − m) ⊙ h with a constant (B, 1) mask m, so no gradient reaches an ended step.
+    /// Steps 0 .. <paramref name="steps"/>-1. Where some sequences have ended, their state is kept and their
+    /// output is zero: h' = m ⊙ step(h) + (1 − m) ⊙ h with a constant (B, 1) mask m, so no gradient reaches an
+    /// ended step. Before <paramref name="allRunning"/> no sequence has ended and no mask is applied.
     /// </summary>
-    private static void RunSteps(IRecurrentStep<T> step, Tensor<T> xs, Tensor<T>[] state, Tensor<T>[] hs, int[]? lengths, int allRunning, int from, int to)
+    private static void RunSteps(IRecurrentStep<T> step, Tensor<T> xs, Tensor<T>[] state, Tensor<T>[] hs, int[]? lengths, int allRunning, int steps)
     {
         int batch = xs.Size(0);
-        for (int t = from; t < to; t++)
+        for (int t = 0; t < steps; t++)
         {
             var x = xs.Slice(1, t, 1).Reshape(batch, -1);
             if (lengths is null || t < allRunning)
