@@ -99,23 +99,12 @@ public sealed class GruLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloati
 
 /// <summary>
 /// GRU: gates <c>r</c> (reset), <c>u</c> (update), <c>h</c> (candidate); state <c>h</c>; ONNX <c>GRU</c>
-/// (its z is our u; <c>linear_before_reset</c> = the reset-after form), PyTorch <c>nn.GRU</c> (reset-after only).
+/// (its z is our u: both keep the old state where the gate is 1; <c>linear_before_reset</c> = the reset-after form),
+/// PyTorch <c>nn.GRU</c> (r, z, n = our r, u, h; reset-after only).
 /// </summary>
-internal sealed class GruCell : RecurrentCell
+internal sealed class GruCell() : RecurrentCell(CellKind.Gru, "gru", ["r", "u", "h"], ["h"], onnx: ("GRU", ["u", "r", "h"]), pyTorch: ("GRU", ["r", "u", "h"]))
 {
     public static readonly GruCell Instance = new();
-    private static readonly string[] Gates = ["r", "u", "h"];
-    private static readonly string[] State = ["h"];
-    private static readonly string[] Onnx = ["u", "r", "h"];
-
-    public override CellKind Kind => CellKind.Gru;
-    public override string Name => "gru";
-    public override IReadOnlyList<string> GateNames => Gates;
-    public override IReadOnlyList<string> StateNames => State;
-    public override string OnnxOperator => "GRU";
-    public override IReadOnlyList<string> OnnxGateOrder => Onnx;
-    public override string PyTorchModule => "GRU";
-    public override IReadOnlyList<string> PyTorchGateOrder => Gates; // r, z (= u), n (= h)
 
     public override IReadOnlyList<(string Name, long Value)> OnnxAttributes(RecurrentOptions options)
         => [("linear_before_reset", options.GruResetAfter ? 1L : 0L)];
@@ -127,7 +116,7 @@ internal sealed class GruCell : RecurrentCell
         : "PyTorch's nn.GRU applies the reset gate after the hidden matmul; this layer uses the seed's reset-before form (set RecurrentOptions.GruResetAfter)";
 
     public override IReadOnlyList<(string Name, int[] Shape)> Parameters(int inputSize, int hiddenSize, RecurrentOptions options)
-        => SplitLayout(Gates, inputSize, hiddenSize, options.RecurrentBias);
+        => SplitLayout(GateNames, inputSize, hiddenSize, options.RecurrentBias);
 
     public override RecurrentLayer<T> CreateLayer<T>(int hiddenSize, int outputSize, RecurrentOptions? options = null) => new GruLayer<T>(hiddenSize, outputSize, options);
 

@@ -75,25 +75,12 @@ public sealed class LstmLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloat
 }
 
 /// <summary>LSTM: gates <c>f</c>, <c>i</c>, <c>c</c> (candidate), <c>o</c>; state <c>h</c>, <c>c</c>; ONNX <c>LSTM</c>, PyTorch <c>nn.LSTM</c>.</summary>
-internal sealed class LstmCell : RecurrentCell
+internal sealed class LstmCell() : RecurrentCell(CellKind.Lstm, "lstm", ["f", "i", "c", "o"], ["h", "c"], onnx: ("LSTM", ["i", "o", "f", "c"]), pyTorch: ("LSTM", ["i", "f", "c", "o"]))
 {
     public static readonly LstmCell Instance = new();
-    private static readonly string[] Gates = ["f", "i", "c", "o"];
-    private static readonly string[] State = ["h", "c"];
-    private static readonly string[] Onnx = ["i", "o", "f", "c"];
-    private static readonly string[] Torch = ["i", "f", "c", "o"];
-
-    public override CellKind Kind => CellKind.Lstm;
-    public override string Name => "lstm";
-    public override IReadOnlyList<string> GateNames => Gates;
-    public override IReadOnlyList<string> StateNames => State;
-    public override string OnnxOperator => "LSTM";
-    public override IReadOnlyList<string> OnnxGateOrder => Onnx;
-    public override string PyTorchModule => "LSTM";
-    public override IReadOnlyList<string> PyTorchGateOrder => Torch;
 
     public override IReadOnlyList<(string Name, int[] Shape)> Parameters(int inputSize, int hiddenSize, RecurrentOptions options)
-        => StackedLayout(Gates, inputSize, hiddenSize, options.RecurrentBias);
+        => StackedLayout(GateNames, inputSize, hiddenSize, options.RecurrentBias);
 
     public override RecurrentLayer<T> CreateLayer<T>(int hiddenSize, int outputSize, RecurrentOptions? options = null) => new LstmLayer<T>(hiddenSize, outputSize, options);
 

@@ -24,7 +24,15 @@ public abstract class RecurrentCell
     // The registration: one line per cell.
     private static readonly RecurrentCell[] Registered = [RnnCell.Instance, GruCell.Instance, LstmCell.Instance];
 
-    private protected RecurrentCell() { }
+    private protected RecurrentCell(CellKind kind, string name, string[] gates, string[] state, (string Operator, string[] Gates) onnx, (string Module, string[] Gates) pyTorch)
+    {
+        Kind = kind;
+        Name = name;
+        GateNames = gates;
+        StateNames = state;
+        (OnnxOperator, OnnxGateOrder) = onnx;
+        (PyTorchModule, PyTorchGateOrder) = pyTorch;
+    }
 
     /// <summary>Every registered cell, in <see cref="CellKind"/> order.</summary>
     public static IReadOnlyList<RecurrentCell> All => Registered;
@@ -54,16 +62,16 @@ public abstract class RecurrentCell
     }
 
     /// <summary>Which cell this is.</summary>
-    public abstract CellKind Kind { get; }
+    public CellKind Kind { get; }
 
     /// <summary>Lower-case name for command lines and files: <c>rnn</c>, <c>gru</c>, <c>lstm</c>.</summary>
-    public abstract string Name { get; }
+    public string Name { get; }
 
     /// <summary>The gates in the order of the cell's parameters, by the letter in their names (<c>f</c> of <c>W_f</c>).</summary>
-    public abstract IReadOnlyList<string> GateNames { get; }
+    public IReadOnlyList<string> GateNames { get; }
 
     /// <summary>The components of the recurrent state, hidden state first (<c>h</c>; <c>h</c>, <c>c</c> for LSTM), each (batch, H).</summary>
-    public abstract IReadOnlyList<string> StateNames { get; }
+    public IReadOnlyList<string> StateNames { get; }
 
     /// <summary>
     /// The cell's parameters (without the output projection <c>W_v</c>, <c>B_v</c>) by name and shape, in
@@ -78,19 +86,19 @@ public abstract class RecurrentCell
     public abstract RecurrentLayer<T> CreateLayer<T>(int hiddenSize, RecurrentOptions? options = null) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>The ONNX operator (<c>RNN</c>, <c>GRU</c>, <c>LSTM</c>).</summary>
-    public abstract string OnnxOperator { get; }
+    public string OnnxOperator { get; }
 
     /// <summary>The gates in the order ONNX stacks them in <c>W</c>, <c>R</c> and <c>B</c>.</summary>
-    public abstract IReadOnlyList<string> OnnxGateOrder { get; }
+    public IReadOnlyList<string> OnnxGateOrder { get; }
 
     /// <summary>Extra integer attributes of the ONNX node for a layer with these options.</summary>
     public virtual IReadOnlyList<(string Name, long Value)> OnnxAttributes(RecurrentOptions options) => [];
 
     /// <summary>PyTorch's module for this cell: <c>RNN</c>, <c>GRU</c> or <c>LSTM</c> (of <c>torch.nn</c>).</summary>
-    public abstract string PyTorchModule { get; }
+    public string PyTorchModule { get; }
 
     /// <summary>The gates in the order PyTorch stacks them in <c>weight_ih</c>, <c>weight_hh</c>, <c>bias_ih</c>, <c>bias_hh</c>.</summary>
-    public abstract IReadOnlyList<string> PyTorchGateOrder { get; }
+    public IReadOnlyList<string> PyTorchGateOrder { get; }
 
     /// <summary>Why a layer with these options has no PyTorch equivalent, or null when it has one.</summary>
     public virtual string? PyTorchIncompatibility(RecurrentOptions options) => null;

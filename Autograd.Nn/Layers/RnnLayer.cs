@@ -49,23 +49,12 @@ public sealed class RnnLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloati
 }
 
 /// <summary>The vanilla tanh RNN: one gate <c>f</c>, state <c>h</c>; ONNX <c>RNN</c>, PyTorch <c>nn.RNN</c>.</summary>
-internal sealed class RnnCell : RecurrentCell
+internal sealed class RnnCell() : RecurrentCell(CellKind.Rnn, "rnn", ["f"], ["h"], onnx: ("RNN", ["f"]), pyTorch: ("RNN", ["f"]))
 {
     public static readonly RnnCell Instance = new();
-    private static readonly string[] Gates = ["f"];
-    private static readonly string[] State = ["h"];
-
-    public override CellKind Kind => CellKind.Rnn;
-    public override string Name => "rnn";
-    public override IReadOnlyList<string> GateNames => Gates;
-    public override IReadOnlyList<string> StateNames => State;
-    public override string OnnxOperator => "RNN";
-    public override IReadOnlyList<string> OnnxGateOrder => Gates;
-    public override string PyTorchModule => "RNN";
-    public override IReadOnlyList<string> PyTorchGateOrder => Gates;
 
     public override IReadOnlyList<(string Name, int[] Shape)> Parameters(int inputSize, int hiddenSize, RecurrentOptions options)
-        => StackedLayout(Gates, inputSize, hiddenSize, options.RecurrentBias);
+        => StackedLayout(GateNames, inputSize, hiddenSize, options.RecurrentBias);
 
     public override RecurrentLayer<T> CreateLayer<T>(int hiddenSize, int outputSize, RecurrentOptions? options = null) => new RnnLayer<T>(hiddenSize, outputSize, options);
 

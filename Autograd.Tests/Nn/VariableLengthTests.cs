@@ -6,9 +6,10 @@ using static Autograd.Tests.Reference.FiniteDifference;
 namespace Autograd.Tests.Nn;
 
 /// <summary>
-/// The seed-style layers (with W_v, B_v) on padded batches with per-sequence lengths and wrapped as
-/// bidirectional pairs, against the hand-derived reference (extended for lengths and reversal within length)
-/// to 1e-10, and the reference itself against finite differences.
+/// The seed-style layers (with W_v, B_v) wrapped as bidirectional pairs on padded batches, against the
+/// hand-derived reference (extended for lengths and reversal within length) to 1e-10, the reference itself
+/// against finite differences, and the composed layers (both forms) against finite differences. Unidirectional
+/// stacks with lengths are rows of <see cref="LayerOracleTests"/>.
 /// </summary>
 public class VariableLengthTests
 {
@@ -24,73 +25,6 @@ public class VariableLengthTests
         return l;
     }
 
-    private static void CopyInto(Module<double> module, string prefix, ReferenceLayer<double> reference)
-    {
-        var state = module.StateDict();
-        foreach (var name in reference.Parameters.Names) state[prefix + name].CopyFrom(reference.Parameters.Value(name));
-    }
-
-    private static double CompareGrads(Module<double> module, string prefix, ReferenceLayer<double> reference)
-    {
-        double worst = 0;
-        var state = module.StateDict();
-        foreach (var name in reference.Parameters.Names)
-            worst = Math.Max(worst, GoldenAssert.Close(state[prefix + name].Grad!.AsSpan(), reference.Parameters.Grad(name), reference.Parameters.Shape(name), $"d/d {prefix}{name}", Tol));
-        return worst;
-    }
-
-    public static IEnumerable<TestCaseData> Stacks()
-    {
-        (ReferenceCellKind, int, int, bool)[] L(params (ReferenceCellKind, int, int, bool)[] l) => l;
-        yield return new TestCaseData(L((ReferenceCellKind.Rnn, 5, 4, false))).SetName("Rnn");
-        yield return new TestCaseData(L((ReferenceCellKind.Gru, 5, 4, false))).SetName("Gru_ResetBefore");
-        yield return new TestCaseData(L((ReferenceCellKind.Gru, 5, 4, true))).SetName("Gru_ResetAfter");
-        yield return new TestCaseData(L((ReferenceCellKind.Lstm, 5, 4, false))).SetName("Lstm");
-        yield return new TestCaseData(L((ReferenceCellKind.Lstm, 6, 5, false), (ReferenceCellKind.Gru, 4, 3, true), (ReferenceCellKind.Rnn, 5, 2, false))).SetName("Lstm_Gru_Rnn");
-    }
-
-    [TestCaseSource(nameof(Stacks))]
-    public void SeedStack_WithLengths_MatchesReference((ReferenceCellKind Kind, int H, int O, bool ResetAfter)[] spec)
-    {
-        const int batch = 4, time = 9, features = 3;
-        int[] lengths = [9, 3, 1, 6];
-        var rng = new Random(21);
-        int f = features;
-        var refs = new List<ReferenceLayer<double>>();
-        foreach (var (kind, h, o, ra) in spec)
-        {
-            refs.Add(RefLayer(rng, kind, f, h, o, ra));
-            f = o;
-        }
-        var reference = new ReferenceModel<double>([.. refs]);
-        var model = new RnnModel<double>(spec.Select(s => Layer(s.Kind, s.H, s.O, s.ResetAfter)).ToArray());
-        model.LoadStateDict(reference.StateDict());
-
-        var x = Tensor.Randn<double>(rng, batch, time, features);
-        x.RequiresGrad = true;
-        var dy = Tensor.Randn<double>(rng, batch, time, spec[^1].O);
-        int[] yShape = [batch, time, spec[^1].O];
-
-        var y = model.Forward(x, lengths);
-        double worst = GoldenAssert.Close(y.AsSpan(), reference.Forward(x.AsSpan(), batch, time, lengths), yShape, "output", Tol);
-        y.Backward(dy);
-        var dx = reference.Backward(dy.AsSpan());
-        foreach (var (key, p) in model.NamedParameters())
-            worst = Math.Max(worst, GoldenAssert.Close(p.Grad!.AsSpan(), reference.Grad(key), p.Shape.ToArray(), $"d/d {key}", Tol));
-        worst = Math.Max(worst, GoldenAssert.Close(x.Grad!.AsSpan(), dx, x.Shape.ToArray(), "d/d input", Tol));
-        // The carried (batch-mean) state is the mean of each sequence's state at its own last valid step.
-        for (int i = 0; i < refs.Count; i++)
-        {
-            var layer = (RecurrentLayer<double>)model.Layers[i];
-            worst = Math.Max(worst, GoldenAssert.Close(layer.StartH!.AsSpan(), refs[i].StartH, [1, refs[i].HiddenSize], $"layer {i} carried h", Tol));
-            if (refs[i].StartC is { } c) worst = Math.Max(worst, GoldenAssert.Close(layer.StartC!.AsSpan(), c, [1, refs[i].HiddenSize], $"layer {i} carried c", Tol));
-        }
-        var x2 = Tensor.Randn<double>(rng, batch, time, features);
-        using (Tensor.NoGrad())
-            worst = Math.Max(worst, GoldenAssert.Close(model.Forward(x2, [2, 9, 5, 1]).AsSpan(), reference.Forward(x2.AsSpan(), batch, time, [2, 9, 5, 1]), yShape, "second batch", Tol));
-        TestContext.Out.WriteLine($"lengths [{string.Join(", ", lengths)}]: largest relative error vs reference = {worst:E2}");
-    }
-
     [Test]
     public void BidirectionalStack_MixedKinds_WithLengths_MatchesReference()
     {
@@ -104,10 +38,11 @@ public class VariableLengthTests
         var b1 = new Bidirectional<double>(Layer(ReferenceCellKind.Rnn, 4, 3), Layer(ReferenceCellKind.Gru, 3, 2, resetAfter: true));
         var model = new RnnModel<double>(b0, b1);
         model.Build(features);
-        CopyInto(model, "layers.0.forward.", r0.ForwardLayer);
-        CopyInto(model, "layers.0.reverse.", r0.ReverseLayer);
-        CopyInto(model, "layers.1.forward.", r1.ForwardLayer);
-        CopyInto(model, "layers.1.reverse.", r1.ReverseLayer);
+        (string Prefix, ReferenceLayer<double> Layer)[] pairs =
+            [("layers.0.forward.", r0.ForwardLayer), ("layers.0.reverse.", r0.ReverseLayer), ("layers.1.forward.", r1.ForwardLayer), ("layers.1.reverse.", r1.ReverseLayer)];
+        var state = model.StateDict();
+        foreach (var (prefix, r) in pairs)
+            foreach (var name in r.Parameters.Names) state[prefix + name].CopyFrom(r.Parameters.Value(name));
 
         var x = Tensor.Randn<double>(rng, batch, time, features);
         x.RequiresGrad = true;
@@ -117,10 +52,9 @@ public class VariableLengthTests
         double worst = GoldenAssert.Close(y.AsSpan(), yRef, [batch, time, 5], "output", Tol);
         y.Backward(dy);
         var dx = r0.Backward(r1.Backward(dy.AsSpan()));
-        worst = Math.Max(worst, CompareGrads(model, "layers.0.forward.", r0.ForwardLayer));
-        worst = Math.Max(worst, CompareGrads(model, "layers.0.reverse.", r0.ReverseLayer));
-        worst = Math.Max(worst, CompareGrads(model, "layers.1.forward.", r1.ForwardLayer));
-        worst = Math.Max(worst, CompareGrads(model, "layers.1.reverse.", r1.ReverseLayer));
+        foreach (var (prefix, r) in pairs)
+            foreach (var name in r.Parameters.Names)
+                worst = Math.Max(worst, GoldenAssert.Close(state[prefix + name].Grad!.AsSpan(), r.Parameters.Grad(name), r.Parameters.Shape(name), $"d/d {prefix}{name}", Tol));
         worst = Math.Max(worst, GoldenAssert.Close(x.Grad!.AsSpan(), dx, [batch, time, features], "d/d input", Tol));
         // The reverse direction's final state is its state after step 0; the reference keeps the batch mean of it.
         worst = Math.Max(worst, GoldenAssert.Close(b0.ReverseLayer.StartC!.AsSpan(), r0.ReverseLayer.StartC!, [1, 4], "reverse carried c", Tol));

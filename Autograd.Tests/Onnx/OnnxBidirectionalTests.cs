@@ -1,6 +1,7 @@
 using Autograd.Nn;
 using Autograd.Onnx;
 using Onnx;
+using static Autograd.Tests.Onnx.OnnxExportTests;
 
 namespace Autograd.Tests.Onnx;
 
@@ -12,7 +13,6 @@ namespace Autograd.Tests.Onnx;
 public class OnnxBidirectionalTests
 {
     private const int Vocab = 7;
-    private const float Tolerance = 1e-5f;
 
     public static IEnumerable<TestCaseData> Cells() => RecurrentCell.All.Select(c => new TestCaseData(c.Kind).SetName(c.Name));
 
@@ -39,13 +39,6 @@ public class OnnxBidirectionalTests
 
     private static float[] Random(Random rng, int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)(scale * (2 * rng.NextDouble() - 1))).ToArray();
 
-    private static byte[] Export(RnnModel<float> model, OnnxExportOptions options)
-    {
-        using var stream = new MemoryStream();
-        OnnxExporter.Export(model, stream, options);
-        return stream.ToArray();
-    }
-
     /// <summary>Each layer's carried state per component as ONNX's (directions, batch, H).</summary>
     private static List<(string, Array, long[])> StateInputs(RnnModel<float> model, int batch)
     {
@@ -58,14 +51,6 @@ public class OnnxBidirectionalTests
                 inputs.Add((OnnxExporter.InitialState(names[k], i), dirs.SelectMany(d => d.CarriedState[k]!.ToArray()).ToArray(), [dirs.Count, batch, dirs[0].HiddenSize]));
         }
         return inputs;
-    }
-
-    private static float MaxAbsDiff(float[] a, float[] b)
-    {
-        Assert.That(a, Has.Length.EqualTo(b.Length), "element count");
-        float max = 0;
-        for (int i = 0; i < a.Length; i++) max = MathF.Max(max, MathF.Abs(a[i] - b[i]));
-        return max;
     }
 
     [TestCaseSource(nameof(Cells))]
@@ -113,15 +98,6 @@ public class OnnxBidirectionalTests
         float error = MaxAbsDiff(TimeMajor(ours, b, t, Vocab), theirs);
         TestContext.Out.WriteLine($"{kind}: max |ours - ORT| output = {error:E2}");
         Assert.That(error, Is.LessThanOrEqualTo(Tolerance));
-    }
-
-    private static float[] TimeMajor(float[] x, int b, int t, int f)
-    {
-        var y = new float[x.Length];
-        for (int i = 0; i < b; i++)
-            for (int j = 0; j < t; j++)
-                Array.Copy(x, (i * t + j) * f, y, (j * b + i) * f, f);
-        return y;
     }
 
     [Test]

@@ -14,7 +14,7 @@ namespace Autograd.Tests.Onnx;
 public class OnnxExportTests
 {
     private const int Vocab = 11;
-    private const float Tolerance = 1e-5f;
+    internal const float Tolerance = 1e-5f;
 
     /// <summary>One layer of a stack; the last layer's output size is always <see cref="Vocab"/>.</summary>
     public sealed record LayerSpec(CellKind Kind, int Hidden, int Output = Vocab, bool ResetAfter = false)
@@ -76,7 +76,7 @@ public class OnnxExportTests
 
     private static float[] RandomFloats(Random rng, int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)(scale * (2 * rng.NextDouble() - 1))).ToArray();
 
-    private static byte[] Export(RnnModel<float> model, OnnxExportOptions? options = null)
+    internal static byte[] Export(RnnModel<float> model, OnnxExportOptions? options = null)
     {
         using var stream = new MemoryStream();
         OnnxExporter.Export(model, stream, options);
@@ -104,7 +104,7 @@ public class OnnxExportTests
         return inputs;
     }
 
-    private static float MaxAbsDiff(float[] a, float[] b)
+    internal static float MaxAbsDiff(float[] a, float[] b)
     {
         Assert.That(a, Has.Length.EqualTo(b.Length), "element count");
         float max = 0;
@@ -211,7 +211,7 @@ public class OnnxExportTests
     }
 
     /// <summary>(b, t, f) row-major → (t, b, f), by index arithmetic.</summary>
-    private static float[] TimeMajor(float[] x, int b, int t, int f)
+    internal static float[] TimeMajor(float[] x, int b, int t, int f)
     {
         var y = new float[x.Length];
         for (int i = 0; i < b; i++)
