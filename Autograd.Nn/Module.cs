@@ -90,6 +90,8 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void LoadPyTorchStateDict(IReadOnlyDictionary<string, Tensor<T>> state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        if (state.FirstOrDefault(p => p.Value is null) is { Key: { } nullKey })
+            throw new ArgumentException($"LoadPyTorchStateDict: '{nullKey}' is null.", nameof(state));
         PrepareForPyTorch(state.ToDictionary(p => p.Key, p => p.Value.Shape.ToArray(), StringComparer.Ordinal), "");
         var entries = PyTorchEntries();
         var problems = new List<string>();

@@ -16,7 +16,7 @@ public enum CarryMode
     /// </summary>
     PerSequence,
 
-    /// <summary>Every pass starts from zeros.</summary>
+    /// <summary>Every pass starts from zeros (or from the initial state passed to <c>Forward</c>), as in PyTorch.</summary>
     None,
 }
 
