@@ -5,7 +5,7 @@ namespace Autograd.CharLm;
 /// <summary>
 /// A character-level language model: a <see cref="Vocabulary"/>, a <see cref="CharModelConfig"/>
 /// and the recurrent network built from them. Input ids <c>(batch, time)</c> go in as one-hot rows
-/// (by row lookup, <see cref="RnnModel{T}.ForwardOneHot"/>); logits <c>(batch, time, vocabulary)</c> come out.
+/// (by row lookup, <see cref="RnnModel{T}.ForwardOneHot(int[], int, int, int)"/>); logits <c>(batch, time, vocabulary)</c> come out.
 /// </summary>
 public sealed class CharLanguageModel
 {

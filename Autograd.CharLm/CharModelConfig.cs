@@ -30,8 +30,8 @@ public sealed record CharModelConfig(CellKind Cell = CellKind.Lstm, int HiddenSi
             throw new ArgumentOutOfRangeException(nameof(Layers), Layers, $"CharModelConfig: layers must be in [1, {MaxLayers}].");
         if (!(Dropout >= 0 && Dropout < 1))
             throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "CharModelConfig: dropout must be in [0, 1).");
-        if (!Enum.IsDefined(Cell))
-            throw new ArgumentOutOfRangeException(nameof(Cell), Cell, "CharModelConfig: unknown cell.");
+        if (!RecurrentCell.All.Any(c => c.Kind == Cell))
+            throw new ArgumentOutOfRangeException(nameof(Cell), Cell, $"CharModelConfig: unknown cell kind {(int)Cell} (known: {string.Join(", ", RecurrentCell.All.Select(c => c.Name))}).");
     }
 
     /// <summary>
@@ -39,21 +39,15 @@ public sealed record CharModelConfig(CellKind Cell = CellKind.Lstm, int HiddenSi
     /// computed from the shapes of api.md without allocating anything.
     /// </summary>
     /// <param name="vocabularySize">Input features of layer 0 and outputs of the last layer.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The cell kind is unknown or a size is not positive.</exception>
     public long ParameterCount(int vocabularySize)
     {
         long total = 0;
-        long h = HiddenSize;
         for (int i = 0; i < Layers; i++)
         {
-            long f = i == 0 ? vocabularySize : h;
-            long o = i == Layers - 1 ? vocabularySize : h;
-            total += Cell switch
-            {
-                CellKind.Rnn => (f + h) * h + h,
-                CellKind.Gru => 3 * f * h + 3 * h * h + 3 * h,
-                _ => 4 * ((f + h) * h + h),
-            };
-            total += h * o + o; // W_v, B_v
+            int f = i == 0 ? vocabularySize : HiddenSize;
+            int o = i == Layers - 1 ? vocabularySize : HiddenSize;
+            foreach (var (_, shape) in RecurrentLayer<float>.Layout(Cell, f, HiddenSize, o)) total += (long)shape[0] * shape[1];
         }
         return total;
     }
@@ -67,6 +61,7 @@ public sealed record CharModelConfig(CellKind Cell = CellKind.Lstm, int HiddenSi
     {
         Validate();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabularySize);
+        var cell = RecurrentCell.Get(Cell);
         var layers = new List<RecurrentLayer<float>>(Layers);
         for (int i = 0; i < Layers; i++)
         {
@@ -78,14 +73,9 @@ public sealed record CharModelConfig(CellKind Cell = CellKind.Lstm, int HiddenSi
                 Carry = carry,
                 Init = InitScheme.XavierOrthogonal,
                 Seed = unchecked(seed + i),
-                ForgetGateBias = Cell == CellKind.Lstm ? 1.0 : null,
+                ForgetGateBias = 1.0, // read by cells with a forget gate (LSTM) only
             };
-            RecurrentLayer<float> layer = Cell switch
-            {
-                CellKind.Rnn => new RnnLayer<float>(HiddenSize, output, options),
-                CellKind.Gru => new GruLayer<float>(HiddenSize, output, options),
-                _ => new LstmLayer<float>(HiddenSize, output, options),
-            };
+            var layer = cell.CreateLayer<float>(HiddenSize, output, options);
             layer.Build(i == 0 ? vocabularySize : HiddenSize);
             if (i == 0) ScaleOneHotInputRows(layer, vocabularySize);
             layers.Add(layer);
@@ -102,39 +92,28 @@ public sealed record CharModelConfig(CellKind Cell = CellKind.Lstm, int HiddenSi
     private static void ScaleOneHotInputRows(RecurrentLayer<float> layer, int vocabularySize)
     {
         float scale = MathF.Sqrt(vocabularySize);
-        foreach (var (name, parameter) in layer.NamedParameters())
+        // Each gate's rows that multiply x; biases, recurrent rows and the projection (W_v) stay.
+        foreach (var gate in layer.Gates())
         {
-            // Input-weight names of api.md's table: W_x* for GRU (F, H); the stacked (F+H, H) W_* of
-            // RNN and LSTM, whose first F rows multiply x. Biases (B_*) and the projection (W_v) stay.
-            bool stacked = layer.Kind != CellKind.Gru && name.StartsWith("W_", StringComparison.Ordinal) && name != "W_v";
-            bool gruInput = layer.Kind == CellKind.Gru && name.StartsWith("W_x", StringComparison.Ordinal);
-            if (!stacked && !gruInput) continue;
-            var values = parameter.ToArray();
-            int inputValues = vocabularySize * parameter.Size(1);
-            for (int k = 0; k < inputValues; k++) values[k] *= scale;
-            parameter.CopyFrom(values);
+            var values = gate.Input.ToArray();
+            for (int k = 0; k < values.Length; k++) values[k] *= scale;
+            gate.Input.CopyFrom(values);
         }
     }
 
-    /// <summary>The command-line spelling of a cell: <c>rnn</c>, <c>gru</c> or <c>lstm</c>.</summary>
+    /// <summary>The command-line spelling of a cell: <c>rnn</c>, <c>gru</c> or <c>lstm</c> (<see cref="RecurrentCell.Name"/>).</summary>
     /// <param name="cell">The cell.</param>
-    public static string Name(CellKind cell) => cell.ToString().ToLowerInvariant();
+    /// <exception cref="ArgumentOutOfRangeException">The cell kind is unknown.</exception>
+    public static string Name(CellKind cell) => RecurrentCell.Get(cell).Name;
 
-    /// <summary>Parses <c>rnn</c>, <c>gru</c> or <c>lstm</c> (any case).</summary>
+    /// <summary>Parses a registered cell's name (<c>rnn</c>, <c>gru</c>, <c>lstm</c>; any case).</summary>
     /// <param name="text">The spelling; null gives false.</param>
     /// <param name="cell">The cell, when the result is true.</param>
     /// <returns>Whether <paramref name="text"/> names a cell.</returns>
     public static bool TryParseCell(string? text, out CellKind cell)
     {
-        foreach (var c in Enum.GetValues<CellKind>())
-        {
-            if (string.Equals(Name(c), text, StringComparison.OrdinalIgnoreCase))
-            {
-                cell = c;
-                return true;
-            }
-        }
-        cell = default;
-        return false;
+        bool found = RecurrentCell.TryParse(text, out var c);
+        cell = found ? c.Kind : default;
+        return found;
     }
 }

@@ -228,11 +228,11 @@ public sealed class CharTrainer
         var layers = _model.Network.Layers;
         for (int i = 0; i < layers.Count; i++)
         {
-            var h = _resumeCarry.GetValueOrDefault($"layers.{i}.h");
-            var c = _resumeCarry.GetValueOrDefault($"layers.{i}.c");
+            if (layers[i] is not RecurrentLayer<float> layer) continue; // a char model's layers are all recurrent
+            var state = layer.Cell.StateNames.Select(n => _resumeCarry.GetValueOrDefault($"layers.{i}.{n}")).ToArray();
             // A different batch size means different streams: their old state does not apply.
-            if (h is null || h.Size(0) != _options.BatchSize || (c is not null && c.Size(0) != _options.BatchSize)) continue;
-            layers[i].SetState(h, c);
+            if (state[0] is null || state.Any(s => s is not null && s.Size(0) != _options.BatchSize)) continue;
+            layer.SetCarriedState(state);
         }
     }
 
@@ -243,8 +243,9 @@ public sealed class CharTrainer
         var layers = _model.Network.Layers;
         for (int i = 0; i < layers.Count; i++)
         {
-            if (layers[i].StartH is { } h) state[$"layers.{i}.h"] = h;
-            if (layers[i].StartC is { } c) state[$"layers.{i}.c"] = c;
+            if (layers[i] is not RecurrentLayer<float> layer) continue;
+            for (int k = 0; k < layer.CarriedState.Count; k++)
+                if (layer.CarriedState[k] is { } s) state[$"layers.{i}.{layer.Cell.StateNames[k]}"] = s;
         }
         return state;
     }

@@ -26,8 +26,9 @@ public sealed record TrainingState
     public IReadOnlyDictionary<string, Tensor<float>> OptimizerState { get; init; } = new Dictionary<string, Tensor<float>>();
 
     /// <summary>
-    /// The recurrent state carried into the next batch, per layer: <c>layers.{i}.h</c> and, for
-    /// LSTM, <c>layers.{i}.c</c>, each (batch, H). Empty when the next batch starts fresh.
+    /// The recurrent state carried into the next batch, per layer and state component (the cell's
+    /// <see cref="RecurrentCell.StateNames"/>): <c>layers.{i}.h</c> and, for LSTM, <c>layers.{i}.c</c>, each
+    /// (batch, H). Empty when the next batch starts fresh.
     /// </summary>
     public IReadOnlyDictionary<string, Tensor<float>> CarriedState { get; init; } = new Dictionary<string, Tensor<float>>();
 
@@ -76,7 +77,7 @@ public static class Checkpoint
         new("vocab", h => h.Vocabulary!.Symbols, (v, h) => h with { Vocabulary = ParseVocabulary(v) }),
         new("model.cell", h => CharModelConfig.Name(h.Config.Cell), (v, h) => h with
         {
-            Config = h.Config with { Cell = CharModelConfig.TryParseCell(v.Text, out var cell) ? cell : throw v.Bad($"metadata '{v.Key}' = '{v.Clipped}' is not rnn, gru or lstm") },
+            Config = h.Config with { Cell = CharModelConfig.TryParseCell(v.Text, out var cell) ? cell : throw v.Bad($"metadata '{v.Key}' = '{v.Clipped}' is not one of {string.Join(", ", RecurrentCell.All.Select(c => c.Name))}") },
         }),
         new("model.hidden_size", h => Str(h.Config.HiddenSize), (v, h) => h with { Config = h.Config with { HiddenSize = v.Int(1, CharModelConfig.MaxHiddenSize) } }),
         new("model.layers", h => Str(h.Config.Layers), (v, h) => h with { Config = h.Config with { Layers = v.Int(1, CharModelConfig.MaxLayers) } }),
@@ -262,7 +263,7 @@ public static class Checkpoint
             string key = name[CarryPrefix.Length..];
             var parts = key.Split('.');
             if (parts.Length != 3 || parts[0] != "layers" || !int.TryParse(parts[1], NumberStyles.None, Inv, out int layer)
-                || layer >= layers.Count || !(parts[2] == "h" || (parts[2] == "c" && layers[layer].Kind == CellKind.Lstm)))
+                || layer >= layers.Count || !(layers[layer] is RecurrentLayer<float> r && r.Cell.StateNames.Contains(parts[2])))
                 throw meta.Bad($"carried-state tensor '{name}' names no layer state");
             var tensor = file.GetTensor<float>(name);
             if (tensor.Rank != 2 || tensor.Size(1) != hidden)

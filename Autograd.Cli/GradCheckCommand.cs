@@ -30,18 +30,16 @@ internal static class GradCheckCommand
         command.SetAction(parse =>
         {
             CharModelConfig.TryParseCell(parse.GetValue(cell), out var kind);
+            var recurrentCell = RecurrentCell.Get(kind);
             bool ra = parse.GetValue(resetAfter);
-            if (ra && kind != CellKind.Gru) throw new CliError("--gru-reset-after applies only to --cell gru.");
+            // A cell with no alternative forms describes none: the flag would do nothing.
+            if (ra && recurrentCell.DescribeOptions(RecurrentOptions.Default).Length == 0)
+                throw new CliError($"--gru-reset-after applies only to --cell gru, not {recurrentCell.Name}.");
             int f = parse.GetValue(inputSize), h = parse.GetValue(hidden), o = parse.GetValue(outputSize);
             int b = parse.GetValue(batch), t = parse.GetValue(time), s = parse.GetValue(seed);
 
             var options = new RecurrentOptions { Seed = s, GruResetAfter = ra };
-            RecurrentLayer<double> layer = kind switch
-            {
-                CellKind.Rnn => new RnnLayer<double>(h, o, options),
-                CellKind.Gru => new GruLayer<double>(h, o, options),
-                _ => new LstmLayer<double>(h, o, options),
-            };
+            var layer = recurrentCell.CreateLayer<double>(h, o, options);
             var target = GradCheckTarget.FromLayer(layer, f);
             // Weights of N(0, 0.5²), biases too: every gate well away from linear, none saturated.
             var rng = new Random(s);

@@ -16,6 +16,9 @@ public enum InitScheme
     /// recurrent (hidden-to-hidden) block, zero biases.
     /// </summary>
     XavierOrthogonal,
+
+    /// <summary>PyTorch's for recurrent layers: every weight and bias ~ U(−1/√H, 1/√H).</summary>
+    PyTorch,
 }
 
 /// <summary>Deterministic initialisers: the same <see cref="Random"/> seed gives the same numbers.</summary>

@@ -68,6 +68,73 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var (name, p) in own) p.CopyFrom(state[name]);
     }
 
+    /// <summary>
+    /// The parameters under the names and in the layout PyTorch's equivalent module uses in its
+    /// <c>state_dict()</c> (<c>weight_ih_l0</c>, <c>bias_hh_l1_reverse</c>, <c>head.weight</c>, …), as new tensors,
+    /// in PyTorch's order. Recurrent stacks map to <c>nn.RNN</c>/<c>nn.GRU</c>/<c>nn.LSTM</c>, <see cref="Linear{T}"/>
+    /// to <c>nn.Linear</c>, <see cref="Embedding{T}"/> to <c>nn.Embedding</c>; other modules' own parameters keep their names.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A layer is not built, or has no PyTorch equivalent (the message says why).</exception>
+    public IReadOnlyDictionary<string, Tensor<T>> PyTorchStateDict()
+    {
+        var d = new Dictionary<string, Tensor<T>>(StringComparer.Ordinal);
+        foreach (var e in PyTorchEntries()) d.Add(e.Name, Tensor.FromArray(e.Read(), e.Shape));
+        return d;
+    }
+
+    /// <summary>
+    /// Copies a PyTorch <c>state_dict</c> (names and layouts as <see cref="PyTorchStateDict"/> gives them) into
+    /// the parameters, exactly. Layers not yet built are built from its shapes first. Nothing is changed
+    /// unless every name and shape checks out.
+    /// </summary>
+    /// <exception cref="ArgumentException">Names are missing or unknown, shapes differ, or a value cannot be held (the message names them).</exception>
+    /// <exception cref="InvalidOperationException">A layer has no PyTorch equivalent (the message says why).</exception>
+    public void LoadPyTorchStateDict(IReadOnlyDictionary<string, Tensor<T>> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.FirstOrDefault(p => p.Value is null) is { Key: { } nullKey })
+            throw new ArgumentException($"LoadPyTorchStateDict: '{nullKey}' is null.", nameof(state));
+        PrepareForPyTorch(state.ToDictionary(p => p.Key, p => p.Value.Shape.ToArray(), StringComparer.Ordinal), "");
+        var entries = PyTorchEntries();
+        var problems = new List<string>();
+        foreach (var e in entries)
+        {
+            if (!state.TryGetValue(e.Name, out var v)) problems.Add($"missing '{e.Name}' (expected shape {Tensor.FormatShape(e.Shape)})");
+            else if (!v.Shape.SequenceEqual(e.Shape)) problems.Add($"'{e.Name}' has shape {Tensor.FormatShape(v.Shape)}, expected {Tensor.FormatShape(e.Shape)}");
+            else if (e.Check?.Invoke(v.AsSpan()) is { } why) problems.Add($"'{e.Name}' {why}");
+        }
+        var known = entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in state.Keys.Order(StringComparer.Ordinal))
+            if (!known.Contains(key)) problems.Add($"unknown name '{key}'");
+        if (problems.Count > 0)
+            throw new ArgumentException($"LoadPyTorchStateDict: {string.Join("; ", problems)}.", nameof(state));
+        foreach (var e in entries) e.Write(state[e.Name].AsSpan());
+    }
+
+    /// <summary>This module's parameters as PyTorch entries, in PyTorch's order.</summary>
+    internal List<PyTorchEntry<T>> PyTorchEntries()
+    {
+        var entries = new List<PyTorchEntry<T>>();
+        CollectPyTorch("", entries);
+        var duplicate = entries.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new InvalidOperationException($"PyTorchStateDict: two parameters map to the PyTorch name '{duplicate.Key}'.");
+        return entries;
+    }
+
+    /// <summary>Adds this module's PyTorch entries; by default its own parameters under their names, then the children's.</summary>
+    internal virtual void CollectPyTorch(string prefix, List<PyTorchEntry<T>> entries)
+    {
+        foreach (var (name, p) in LocalParameters()) entries.Add(PyTorchEntry<T>.Same(prefix + name, p));
+        foreach (var (name, child) in Children()) child.CollectPyTorch($"{prefix}{name}.", entries);
+    }
+
+    /// <summary>Lets lazily built modules create their parameters from a PyTorch state dict's shapes.</summary>
+    internal virtual void PrepareForPyTorch(IReadOnlyDictionary<string, int[]> shapes, string prefix)
+    {
+        foreach (var (name, child) in Children()) child.PrepareForPyTorch(shapes, $"{prefix}{name}.");
+    }
+
     /// <summary>Lets lazily built modules create their parameters from a state dict's shapes.</summary>
     internal virtual void PrepareForLoad(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
     {

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using global::Onnx;
 using Autograd.Nn;
 
@@ -64,6 +65,10 @@ internal sealed class GraphBuilder(string name)
             case int i:
                 attribute.Type = AttributeProto.Types.AttributeType.Int;
                 attribute.I = i;
+                break;
+            case string text:
+                attribute.Type = AttributeProto.Types.AttributeType.String;
+                attribute.S = ByteString.CopyFromUtf8(text);
                 break;
             case long[] ints:
                 attribute.Type = AttributeProto.Types.AttributeType.Ints;

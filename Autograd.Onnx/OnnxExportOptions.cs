@@ -7,7 +7,7 @@ public enum OnnxInputKind
 {
     /// <summary>
     /// Class ids, graph input <c>ids</c> of type int64, shape (batch, time) (or (time, batch) when
-    /// not batch-first): the same as <see cref="RnnModel{T}.ForwardOneHot"/> with the first layer's
+    /// not batch-first): the same as <see cref="RnnModel{T}.ForwardOneHot(int[], int, int, int)"/> with the first layer's
     /// input size as the vocabulary. An id outside [0, vocabulary) is rejected by the runtime's Gather.
     /// </summary>
     Ids,
@@ -15,7 +15,7 @@ public enum OnnxInputKind
     /// <summary>
     /// Float features (one-hot rows or anything else), graph input <c>features</c> of type float,
     /// shape (batch, time, F) (or (time, batch, F) when not batch-first): the same as
-    /// <see cref="RnnModel{T}.Forward"/>.
+    /// <see cref="RnnModel{T}.Forward(Tensor{T})"/>.
     /// </summary>
     Features,
 }
@@ -35,11 +35,19 @@ public sealed record OnnxExportOptions
 
     /// <summary>
     /// True (default): every layer gets graph inputs <c>initial_h_{i}</c> (and <c>initial_c_{i}</c> for
-    /// LSTM), float (1, batch, H), which the caller must feed (zeros for a fresh start). False: the
+    /// LSTM), float (directions, batch, H), which the caller must feed (zeros for a fresh start). False: the
     /// recurrent nodes get no initial state and every run starts from zeros. The final states are
     /// graph outputs either way.
     /// </summary>
     public bool StateInputs { get; init; } = true;
+
+    /// <summary>
+    /// True: the graph takes <c>sequence_lens</c>, int32 (batch), each sequence's length in 1..time, and runs
+    /// a padded batch as the library's <c>Forward(input, lengths)</c> does (outputs zero past a length, final
+    /// states at each sequence's last valid step, the reverse direction reversed within each length).
+    /// False (default): every sequence runs the full length.
+    /// </summary>
+    public bool SequenceLengths { get; init; }
 
     /// <summary>
     /// The tokens, index = class id, stored in the model's metadata_props under <c>vocabulary</c> as a

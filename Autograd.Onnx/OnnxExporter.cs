@@ -13,19 +13,27 @@ namespace Autograd.Onnx;
 /// from the standard operators only, so any ONNX runtime runs it.
 /// </summary>
 /// <remarks>
-/// <para>The graph, with B = batch, T = time, per layer i (H_i hidden, O_i output, F_i its input size):</para>
+/// <para>The graph, with B = batch, T = time, per layer i (H_i hidden, O_i output, F_i its input size, D_i = 1 or 2 directions):</para>
 /// <list type="bullet">
 /// <item><description>Input <see cref="IdsInput"/> int64 (B, T) → Gather rows of a (F_0, F_0) identity table
 /// (the one-hot encoding), or <see cref="FeaturesInput"/> float (B, T, F_0). Time-major (T, B, …) when
 /// <see cref="OnnxExportOptions.BatchFirst"/> is false; otherwise a Transpose makes it so.</description></item>
-/// <item><description>Per layer an ONNX <c>RNN</c> (Tanh), <c>GRU</c> or <c>LSTM</c> node (forward, no peepholes),
-/// then Squeeze of the direction axis and the layer's output projection as MatMul(W_v) + Add(B_v).
-/// GRU gets <c>linear_before_reset</c> = 0 for the seed's form and 1 for
-/// <see cref="RecurrentOptions.GruResetAfter"/>. Each cell's biases go to ONNX's Wb and Rb is zero,
-/// which is exact for both GRU forms since neither has a recurrent bias.</description></item>
-/// <item><description>Inputs <see cref="InitialHidden"/> (and <see cref="InitialCell"/> for LSTM) float (1, B, H_i)
-/// when <see cref="OnnxExportOptions.StateInputs"/>; outputs <see cref="Output"/> float (B, T, O_last) and
-/// <see cref="FinalHidden"/> / <see cref="FinalCell"/> float (1, B, H_i), the state after the last step.</description></item>
+/// <item><description>Per layer one ONNX node of the cell's operator (<see cref="RecurrentCell.OnnxOperator"/>:
+/// <c>RNN</c> (Tanh), <c>GRU</c>, <c>LSTM</c>; no peepholes) with <c>direction</c> = <c>forward</c>, or
+/// <c>bidirectional</c> for a <see cref="Bidirectional{T}"/> (both directions must share cell, hidden size and
+/// form), its gates stacked in the cell's <see cref="RecurrentCell.OnnxGateOrder"/> and the cell's attributes
+/// (GRU: <c>linear_before_reset</c> = 1 for <see cref="RecurrentOptions.GruResetAfter"/>, else 0). Each gate's bias
+/// goes to Wb and its recurrent bias (<see cref="RecurrentOptions.RecurrentBias"/>) to Rb, zero without one.
+/// Then each direction's output, projected by its W_v, B_v when the layer has them; directions concatenated on
+/// the feature axis, forward first.</description></item>
+/// <item><description>With <see cref="OnnxExportOptions.SequenceLengths"/>, input <see cref="SequenceLengthsInput"/>
+/// int32 (B) feeds every node's <c>sequence_lens</c>: the reverse direction reads each sequence reversed within its
+/// length, final states are each sequence's state after its last valid step, and the output is zero past a length,
+/// as in the library's <c>Forward(input, lengths)</c>.</description></item>
+/// <item><description>Inputs <c>initial_{name}_{i}</c> for each state component of the cell
+/// (<see cref="InitialHidden"/>, <see cref="InitialCell"/> for LSTM), float (D_i, B, H_i), when
+/// <see cref="OnnxExportOptions.StateInputs"/>; outputs <see cref="Output"/> float (B, T, O_last) and
+/// <see cref="FinalHidden"/> / <see cref="FinalCell"/> float (D_i, B, H_i), the state after the last step.</description></item>
 /// </list>
 /// <para>Dropout between layers is a training-time thing and is not exported. The library's carried
 /// state (<see cref="RecurrentLayer{T}.StartH"/>) is not baked in: feed it as the initial state inputs
@@ -42,6 +50,9 @@ public static class OnnxExporter
     /// <summary>Name of the float features input (<see cref="OnnxInputKind.Features"/>).</summary>
     public const string FeaturesInput = "features";
 
+    /// <summary>Name of the int32 (B) sequence lengths input (<see cref="OnnxExportOptions.SequenceLengths"/>).</summary>
+    public const string SequenceLengthsInput = "sequence_lens";
+
     /// <summary>Name of the float output (B, T, O) of the last layer (logits for a character model).</summary>
     public const string Output = "output";
 
@@ -50,21 +61,27 @@ public static class OnnxExporter
 
     private const int IrVersion = 8; // the IR that goes with opset 17
 
-    private static readonly string[] ReservedKeys = [VocabularyKey, "input", "layout", "state_inputs", "layers"];
+    private static readonly string[] ReservedKeys = [VocabularyKey, "input", "layout", "state_inputs", "sequence_lengths", "layers"];
 
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Name of layer <paramref name="layer"/>'s initial hidden state input, float (1, batch, H).</summary>
-    public static string InitialHidden(int layer) => $"initial_h_{layer}";
+    /// <summary>Name of layer <paramref name="layer"/>'s initial hidden state input, float (directions, batch, H).</summary>
+    public static string InitialHidden(int layer) => InitialState("h", layer);
 
-    /// <summary>Name of LSTM layer <paramref name="layer"/>'s initial cell state input, float (1, batch, H).</summary>
-    public static string InitialCell(int layer) => $"initial_c_{layer}";
+    /// <summary>Name of LSTM layer <paramref name="layer"/>'s initial cell state input, float (directions, batch, H).</summary>
+    public static string InitialCell(int layer) => InitialState("c", layer);
 
-    /// <summary>Name of layer <paramref name="layer"/>'s final hidden state output, float (1, batch, H).</summary>
-    public static string FinalHidden(int layer) => $"final_h_{layer}";
+    /// <summary>Name of layer <paramref name="layer"/>'s final hidden state output, float (directions, batch, H).</summary>
+    public static string FinalHidden(int layer) => FinalState("h", layer);
 
-    /// <summary>Name of LSTM layer <paramref name="layer"/>'s final cell state output, float (1, batch, H).</summary>
-    public static string FinalCell(int layer) => $"final_c_{layer}";
+    /// <summary>Name of LSTM layer <paramref name="layer"/>'s final cell state output, float (directions, batch, H).</summary>
+    public static string FinalCell(int layer) => FinalState("c", layer);
+
+    /// <summary>Name of the initial-state input of component <paramref name="component"/> (a <see cref="RecurrentCell.StateNames"/> entry) of layer <paramref name="layer"/>.</summary>
+    public static string InitialState(string component, int layer) => $"initial_{component}_{layer}";
+
+    /// <summary>Name of the final-state output of component <paramref name="component"/> of layer <paramref name="layer"/>.</summary>
+    public static string FinalState(string component, int layer) => $"final_{component}_{layer}";
 
     /// <summary>
     /// Writes <paramref name="model"/> to the file <paramref name="path"/> (created or replaced)
@@ -79,6 +96,7 @@ public static class OnnxExporter
     /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
+    /// <exception cref="NotSupportedException">A bidirectional layer whose two directions differ in cell, hidden size or form (one ONNX node runs both).</exception>
     public static void Export(RnnModel<float> model, string path, OnnxExportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -108,10 +126,11 @@ public static class OnnxExporter
         var layers = model.Layers;
         for (int i = 0; i < layers.Count; i++)
         {
-            if (layers[i].InputSize is null)
-                throw new InvalidOperationException($"OnnxExporter.Export: layer {i} ({layers[i].Kind}) is not built; run a forward pass or call RnnModel.Build(inputSize) first.");
+            if (layers[i].InputSize is null || layers[i].Directions.Any(d => d.InputSize is null))
+                throw new InvalidOperationException($"OnnxExporter.Export: layer {i} ({Describe(layers[i])}) is not built; run a forward pass or call RnnModel.Build(inputSize) first.");
             if (i > 0 && layers[i].InputSize != layers[i - 1].OutputSize)
                 throw new InvalidOperationException($"OnnxExporter.Export: layer {i} takes {layers[i].InputSize} features but layer {i - 1} outputs {layers[i - 1].OutputSize}.");
+            CheckDirections(layers[i], i);
         }
         int inputSize = layers[0].InputSize!.Value;
         var metadata = Metadata(model, options, inputSize);
@@ -133,6 +152,7 @@ public static class OnnxExporter
             g.Input(FeaturesInput, TensorProto.Types.DataType.Float, [.. outer, inputSize]);
             x = FeaturesInput;
         }
+        if (options.SequenceLengths) g.Input(SequenceLengthsInput, TensorProto.Types.DataType.Int32, [batch]);
         if (options.BatchFirst) x = g.Node("Transpose", [x], "time_major_input", ("perm", new long[] { 1, 0, 2 }));
 
         g.Output(Output, TensorProto.Types.DataType.Float, [.. outer, layers[^1].OutputSize]); // listed first; the layers add their states
@@ -140,7 +160,11 @@ public static class OnnxExporter
         for (int i = 0; i < layers.Count; i++)
         {
             bool last = i == layers.Count - 1;
-            x = AddLayer(g, layers[i], i, x, options.StateInputs, batch, last && !options.BatchFirst ? Output : $"layers.{i}.output");
+            // The library's output is zero past each length; a projection (B_v) would make it non-zero there.
+            bool mask = last && options.SequenceLengths && layers[i].Directions.Any(d => d.HasOutputProjection);
+            string name = last && !options.BatchFirst && !mask ? Output : $"layers.{i}.output";
+            x = AddLayer(g, layers[i], i, x, options, batch, name);
+            if (mask) x = ZeroPastLengths(g, x, options.BatchFirst ? "masked_output" : Output);
         }
         if (options.BatchFirst) g.Node("Transpose", [x], Output, ("perm", new long[] { 1, 0, 2 }));
 
@@ -157,77 +181,110 @@ public static class OnnxExporter
         return proto;
     }
 
-    // One gate in ONNX order: its input weight (rows from inputRow, F of them) and recurrent weight (rows
-    // from recurrentRow, H of them), both (rows, H) in the library's x·W convention, and its (1, H) bias.
-    private readonly record struct Gate(float[] InputWeight, int InputRow, float[] RecurrentWeight, int RecurrentRow, float[] Bias);
-
-    private static string AddLayer(GraphBuilder g, RecurrentLayer<float> layer, int index, string x, bool stateInputs, Dim batch, string outputName)
+    /// <summary>One ONNX node runs both directions, so they must agree on everything the node's attributes and shapes fix.</summary>
+    private static void CheckDirections(SequenceLayer<float> layer, int index)
     {
-        int f = layer.InputSize!.Value, h = layer.HiddenSize;
-        var p = layer.NamedParameters().ToDictionary(e => e.Name, e => e.Parameter.ToArray());
-        // The library keeps x and H rows stacked in one (F+H, H) matrix for RNN and LSTM, separate for GRU.
-        Gate Stacked(string w, string b) => new(p[w], 0, p[w], f, p[b]);
-        Gate Split(string wx, string wh, string b) => new(p[wx], 0, p[wh], 0, p[b]);
-        var (op, gates) = layer.Kind switch
-        {
-            CellKind.Rnn => ("RNN", new[] { Stacked("W_f", "B_f") }),
-            // ONNX z is the library's update gate u: both keep the old state where the gate is 1.
-            CellKind.Gru => ("GRU", new[] { Split("W_xu", "W_hu", "B_u"), Split("W_xr", "W_hr", "B_r"), Split("W_xh", "W_hh", "B_h") }),
-            CellKind.Lstm => ("LSTM", new[] { Stacked("W_i", "B_i"), Stacked("W_o", "B_o"), Stacked("W_f", "B_f"), Stacked("W_c", "B_c") }),
-            _ => throw new NotSupportedException($"OnnxExporter.Export: layer {index} has cell kind {layer.Kind}, which has no ONNX mapping."),
-        };
+        var d = layer.Directions;
+        if (d.Count == 1) return;
+        if (d.Count != 2 || d[1].Cell != d[0].Cell || d[1].HiddenSize != d[0].HiddenSize
+            || !d[1].Cell.OnnxAttributes(d[1].Options).SequenceEqual(d[0].Cell.OnnxAttributes(d[0].Options)))
+            throw new NotSupportedException($"OnnxExporter.Export: layer {index} ({Describe(layer)}): ONNX runs both directions in one {d[0].Cell.OnnxOperator} node, so they need the same cell, hidden size and form.");
+    }
 
-        // ONNX wants W (1, G·H, F) and R (1, G·H, H) applied as x·Wᵀ: each gate's block transposed.
-        int gh = gates.Length * h;
-        var w = new float[gh * f];
-        var r = new float[gh * h];
-        var bias = new float[2 * gh]; // [Wb, Rb]; Rb stays zero
-        for (int k = 0; k < gates.Length; k++)
-        {
-            var gate = gates[k];
-            TransposeInto(gate.InputWeight, h, gate.InputRow, f, w.AsSpan(k * h * f, h * f));
-            TransposeInto(gate.RecurrentWeight, h, gate.RecurrentRow, h, r.AsSpan(k * h * h, h * h));
-            gate.Bias.CopyTo(bias, k * h);
-        }
-        string prefix = $"layers.{index}.";
-        g.Initializer(prefix + "W", [1, gh, f], w);
-        g.Initializer(prefix + "R", [1, gh, h], r);
-        g.Initializer(prefix + "B", [1, 2 * gh], bias);
+    private static string AddLayer(GraphBuilder g, SequenceLayer<float> layer, int index, string x, OnnxExportOptions options, Dim batch, string outputName)
+    {
+        var directions = layer.Directions;
+        var first = directions[0];
+        var cell = first.Cell;
+        int f = first.InputSize!.Value, h = first.HiddenSize, dirs = directions.Count;
+        var order = cell.OnnxGateOrder;
+        int gh = order.Count * h;
 
-        bool lstm = layer.Kind == CellKind.Lstm;
-        var inputs = new List<string> { x, prefix + "W", prefix + "R", prefix + "B" };
-        if (stateInputs)
+        // ONNX wants W (D, G·H, F) and R (D, G·H, H) applied as x·Wᵀ: each gate's block transposed; B (D, 2·G·H) = [Wb, Rb].
+        var w = new float[dirs * gh * f];
+        var r = new float[dirs * gh * h];
+        var bias = new float[dirs * 2 * gh];
+        for (int d = 0; d < dirs; d++)
         {
-            inputs.Add(""); // sequence_lens: every sequence runs the full length
-            inputs.Add(InitialHidden(index));
-            g.Input(InitialHidden(index), TensorProto.Types.DataType.Float, [1, batch, h]);
-            if (lstm)
+            var gates = directions[d].Gates().ToDictionary(gate => gate.Name);
+            for (int k = 0; k < order.Count; k++)
             {
-                inputs.Add(InitialCell(index));
-                g.Input(InitialCell(index), TensorProto.Types.DataType.Float, [1, batch, h]);
+                var gate = gates[order[k]];
+                TransposeInto(gate.Input.ToArray(), h, f, w.AsSpan((d * gh + k * h) * f, h * f));
+                TransposeInto(gate.Recurrent.ToArray(), h, h, r.AsSpan((d * gh + k * h) * h, h * h));
+                gate.Bias.AsSpan().CopyTo(bias.AsSpan(d * 2 * gh + k * h, h));
+                gate.RecurrentBias?.AsSpan().CopyTo(bias.AsSpan(d * 2 * gh + gh + k * h, h));
             }
         }
-        string[] outputs = lstm ? [prefix + "y", FinalHidden(index), FinalCell(index)] : [prefix + "y", FinalHidden(index)];
-        var attributes = new List<(string, object)> { ("hidden_size", (long)h) };
-        if (layer.Kind == CellKind.Gru) attributes.Add(("linear_before_reset", layer.Options.GruResetAfter ? 1L : 0L));
-        g.Node(op, inputs, outputs, prefix + op.ToLowerInvariant(), attributes);
-        g.Output(FinalHidden(index), TensorProto.Types.DataType.Float, [1, batch, h]);
-        if (lstm) g.Output(FinalCell(index), TensorProto.Types.DataType.Float, [1, batch, h]);
+        string prefix = $"layers.{index}.";
+        g.Initializer(prefix + "W", [dirs, gh, f], w);
+        g.Initializer(prefix + "R", [dirs, gh, h], r);
+        g.Initializer(prefix + "B", [dirs, 2 * gh], bias);
 
-        // Y is (T, 1, B, H); drop the direction axis, then the library's output projection H·W_v + B_v.
-        string hidden = g.Node("Squeeze", [prefix + "y", "direction_axis"], prefix + "hidden");
-        g.Initializer(prefix + "W_v", [h, layer.OutputSize], p["W_v"]);
-        g.Initializer(prefix + "B_v", [layer.OutputSize], p["B_v"]);
+        var inputs = new List<string> { x, prefix + "W", prefix + "R", prefix + "B", options.SequenceLengths ? SequenceLengthsInput : "" };
+        if (options.StateInputs)
+        {
+            foreach (var component in cell.StateNames)
+            {
+                inputs.Add(InitialState(component, index));
+                g.Input(InitialState(component, index), TensorProto.Types.DataType.Float, [dirs, batch, h]);
+            }
+        }
+        else if (!options.SequenceLengths) inputs.RemoveAt(inputs.Count - 1); // no optional inputs at all
+        string[] outputs = [prefix + "y", .. cell.StateNames.Select(c => FinalState(c, index))];
+        var attributes = new List<(string, object)> { ("hidden_size", (long)h) };
+        if (dirs == 2) attributes.Add(("direction", "bidirectional"));
+        foreach (var (name, value) in cell.OnnxAttributes(first.Options)) attributes.Add((name, value));
+        g.Node(cell.OnnxOperator, inputs, outputs, prefix + cell.OnnxOperator.ToLowerInvariant(), attributes);
+        foreach (var component in cell.StateNames) g.Output(FinalState(component, index), TensorProto.Types.DataType.Float, [dirs, batch, h]);
+
+        // Y is (T, D, B, H): per direction (T, B, H), the library's output projection H·W_v + B_v where it has one.
+        if (dirs == 1) return Project(g, directions[0], g.Node("Squeeze", [prefix + "y", "direction_axis"], prefix + "hidden"), prefix, outputName);
+        var parts = new string[dirs];
+        for (int d = 0; d < dirs; d++)
+        {
+            string dp = $"{prefix}{(d == 0 ? "forward" : "reverse")}.";
+            g.Initializer(dp + "index", [], new long[] { d });
+            parts[d] = Project(g, directions[d], g.Node("Gather", [prefix + "y", dp + "index"], dp + "hidden", ("axis", 1)), dp, dp + "output");
+        }
+        return g.Node("Concat", parts, outputName, ("axis", 2));
+    }
+
+    private static string Project(GraphBuilder g, RecurrentLayer<float> layer, string hidden, string prefix, string outputName)
+    {
+        if (layer.OutputProjection is not var (wv, bv)) return outputName == Output ? g.Node("Identity", [hidden], outputName) : hidden;
+        g.Initializer(prefix + "W_v", [layer.HiddenSize, layer.OutputSize], wv.ToArray());
+        g.Initializer(prefix + "B_v", [layer.OutputSize], bv.ToArray());
         string projected = g.Node("MatMul", [hidden, prefix + "W_v"], prefix + "projected");
         return g.Node("Add", [projected, prefix + "B_v"], outputName);
     }
 
-    /// <summary>Writes rows [row, row + rows) of the (·, cols) matrix <paramref name="source"/> transposed, as (cols, rows).</summary>
-    private static void TransposeInto(float[] source, int cols, int row, int rows, Span<float> destination)
+    /// <summary>x (T, B, O) times a (T, B, 1) mask that is 1 where t &lt; sequence_lens[b].</summary>
+    private static string ZeroPastLengths(GraphBuilder g, string x, string outputName)
+    {
+        string shape = g.Node("Shape", [x], "mask.shape");
+        g.Initializer("mask.zero", [], new long[] { 0 });
+        g.Initializer("mask.one", [], new long[] { 1 });
+        string steps = g.Node("Gather", [shape, "mask.zero"], "mask.time", ("axis", 0));
+        string t = g.Node("Range", ["mask.zero", steps, "mask.one"], "mask.steps");
+        g.Initializer("mask.axis1", [1], new long[] { 1 });
+        g.Initializer("mask.axis0", [1], new long[] { 0 });
+        string column = g.Node("Unsqueeze", [t, "mask.axis1"], "mask.steps_column");
+        string lengths = g.Node("Cast", [SequenceLengthsInput], "mask.lengths", ("to", (long)TensorProto.Types.DataType.Int64));
+        string row = g.Node("Unsqueeze", [lengths, "mask.axis0"], "mask.lengths_row");
+        string valid = g.Node("Less", [column, row], "mask.valid");
+        string mask = g.Node("Cast", [valid], "mask.float", ("to", (long)TensorProto.Types.DataType.Float));
+        g.Initializer("mask.axis2", [1], new long[] { 2 });
+        string mask3 = g.Node("Unsqueeze", [mask, "mask.axis2"], "mask");
+        return g.Node("Mul", [x, mask3], outputName);
+    }
+
+    /// <summary>Writes the (rows, cols) row-major matrix <paramref name="source"/> transposed, as (cols, rows).</summary>
+    private static void TransposeInto(float[] source, int cols, int rows, Span<float> destination)
     {
         for (int j = 0; j < cols; j++)
             for (int k = 0; k < rows; k++)
-                destination[j * rows + k] = source[(row + k) * cols + j];
+                destination[j * rows + k] = source[k * cols + j];
     }
 
     private static float[] Identity(int n)
@@ -251,6 +308,7 @@ public static class OnnxExporter
         entries.Add(("input", options.Input == OnnxInputKind.Ids ? IdsInput : FeaturesInput));
         entries.Add(("layout", options.BatchFirst ? "batch_first" : "time_first"));
         entries.Add(("state_inputs", options.StateInputs ? "true" : "false"));
+        entries.Add(("sequence_lengths", options.SequenceLengths ? "true" : "false"));
         entries.Add(("layers", string.Join("; ", model.Layers.Select(Describe))));
         if (options.Metadata is { } extra)
         {
@@ -265,10 +323,16 @@ public static class OnnxExporter
         return entries;
     }
 
+    private static string Describe(SequenceLayer<float> layer) => layer switch
+    {
+        RecurrentLayer<float> r => Describe(r),
+        _ => $"bidirectional({string.Join(", ", layer.Directions.Select(Describe))})",
+    };
+
     private static string Describe(RecurrentLayer<float> layer)
     {
-        string gru = layer.Kind == CellKind.Gru ? $", reset_after={(layer.Options.GruResetAfter ? "true" : "false")}" : "";
+        string variant = layer.Cell.DescribeOptions(layer.Options);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{layer.Kind.ToString().ToLowerInvariant()}(input={layer.InputSize}, hidden={layer.HiddenSize}, output={layer.OutputSize}{gru})");
+            $"{layer.Cell.Name}(input={layer.InputSize}, hidden={layer.HiddenSize}, output={layer.OutputSize}{(variant.Length > 0 ? ", " + variant : "")}{(layer.Options.RecurrentBias ? ", recurrent_bias=true" : "")})");
     }
 }

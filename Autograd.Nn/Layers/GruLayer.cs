@@ -8,71 +8,120 @@ namespace Autograd.Nn;
 /// H_out = u ⊙ H + (1 - u) ⊙ h̄, X_out = H_out·W_v + B_v. With
 /// <see cref="RecurrentOptions.GruResetAfter"/>, h̄ = tanh(x·W_xh + B_h + r ⊙ (H·W_hh)) instead.
 /// Parameters W_xr, W_xu, W_xh (F, H); W_hr, W_hu, W_hh (H, H); B_r, B_u, B_h (1, H); W_v (H, O); B_v (1, O).
+/// With <see cref="RecurrentOptions.RecurrentBias"/> also B_hr, B_hu, B_hh (1, H): B_hr and B_hu add to
+/// B_r and B_u; B_hh adds to H·W_hh, inside the reset product in the reset-after form
+/// (h̄ = tanh(x·W_xh + B_h + r ⊙ (H·W_hh + B_hh)), PyTorch's <c>nn.GRU</c> with its <c>b_hn</c>).
 /// </summary>
 public sealed class GruLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T> _wxr = null!, _wxu = null!, _wxh = null!, _whr = null!, _whu = null!, _whh = null!;
-    private Tensor<T> _br = null!, _bu = null!, _bh = null!;
+    private Tensor<T>[] _wx = [], _wh = [], _b = [], _bh = [];
 
     /// <inheritdoc cref="RecurrentLayer{T}(int, int, RecurrentOptions?)"/>
     public GruLayer(int hiddenSize, int outputSize, RecurrentOptions? options = null) : base(hiddenSize, outputSize, options) { }
 
-    /// <inheritdoc />
-    public override CellKind Kind => CellKind.Gru;
+    /// <inheritdoc cref="RecurrentLayer{T}(int, RecurrentOptions?)"/>
+    public GruLayer(int hiddenSize, RecurrentOptions? options = null) : base(hiddenSize, options) { }
 
     /// <inheritdoc />
-    protected override void CreateParameters(int inputSize, Random random)
+    public override RecurrentCell Cell => GruCell.Instance;
+
+    private protected override void CreateParameters(int inputSize, Random random)
     {
-        _wxr = InputWeight(random, inputSize, inputSize);
-        _wxu = InputWeight(random, inputSize, inputSize);
-        _wxh = InputWeight(random, inputSize, inputSize);
-        _whr = RecurrentWeight(random, HiddenSize);
-        _whu = RecurrentWeight(random, HiddenSize);
-        _whh = RecurrentWeight(random, HiddenSize);
-        _br = Bias(random, inputSize);
-        _bu = Bias(random, inputSize);
-        _bh = Bias(random, inputSize);
+        _wx = [InputWeight(random, inputSize, inputSize), InputWeight(random, inputSize, inputSize), InputWeight(random, inputSize, inputSize)];
+        _wh = [RecurrentWeight(random, HiddenSize), RecurrentWeight(random, HiddenSize), RecurrentWeight(random, HiddenSize)];
+        _b = [Bias(random, inputSize), Bias(random, inputSize), Bias(random, inputSize)];
+        _bh = RecurrentBiases(random, 3, inputSize);
     }
 
-    /// <inheritdoc />
-    protected override IEnumerable<(string Name, Tensor<T> Parameter)> CellParameters() =>
-        [("W_xr", _wxr), ("W_xu", _wxu), ("W_xh", _wxh), ("W_hr", _whr), ("W_hu", _whu), ("W_hh", _whh), ("B_r", _br), ("B_u", _bu), ("B_h", _bh)];
+    private protected override IEnumerable<(string Name, Tensor<T> Parameter)> CellParameters()
+    {
+        var gates = GruCell.Instance.GateNames;
+        for (int g = 0; g < 3; g++) yield return ("W_x" + gates[g], _wx[g]);
+        for (int g = 0; g < 3; g++) yield return ("W_h" + gates[g], _wh[g]);
+        for (int g = 0; g < 3; g++) yield return ("B_" + gates[g], _b[g]);
+        for (int g = 0; g < _bh.Length; g++) yield return ("B_h" + gates[g], _bh[g]);
+    }
 
-    internal override int? InferInputSize(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
-        => state.TryGetValue(prefix + "W_xr", out var w) && w.Rank == 2 ? w.Size(0) : null;
+    private protected override IReadOnlyList<CellGate<T>> CellGates()
+    {
+        var gates = GruCell.Instance.GateNames;
+        return [.. Enumerable.Range(0, 3).Select(g => new CellGate<T>(gates[g], new(_wx[g], 0, InputSize!.Value), new(_wh[g], 0, HiddenSize), _b[g], _bh.Length == 0 ? null : _bh[g]))];
+    }
 
-    /// <inheritdoc />
-    protected override (Tensor<T> Weight, Tensor<T> Bias) InputProjection()
-        => (Tensor.Concat(1, _wxr, _wxu, _wxh), Tensor.Concat(1, _br, _bu, _bh));
+    private bool ResetAfterBias => Options.GruResetAfter && _bh.Length > 0;
 
-    /// <inheritdoc />
-    protected override IRecurrentStep<T> CreateStep() => Options.GruResetAfter
-        ? new ResetAfterStep(Tensor.Concat(1, _whr, _whu, _whh), HiddenSize)
-        : new ResetBeforeStep(Tensor.Concat(1, _whr, _whu), _whh, HiddenSize);
+    private protected override (Tensor<T> Weight, Tensor<T> Bias) InputProjection()
+    {
+        var bias = Tensor.Concat(1, _b);
+        if (_bh.Length > 0)
+        {
+            // Every recurrent bias adds outside the reset product except the candidate's in the reset-after form.
+            var recurrent = ResetAfterBias ? Tensor.Concat(1, _bh[0], _bh[1], Tensor.Zeros<T>(1, HiddenSize)) : Tensor.Concat(1, _bh);
+            bias += recurrent;
+        }
+        return (Tensor.Concat(1, _wx), bias);
+    }
+
+    private protected override IRecurrentStep<T> CreateStep() => Options.GruResetAfter
+        ? new ResetAfterStep(Tensor.Concat(1, _wh), ResetAfterBias ? _bh[2] : null, HiddenSize)
+        : new ResetBeforeStep(Tensor.Concat(1, _wh[0], _wh[1]), _wh[2], HiddenSize);
 
     // x holds [x·W_xr + B_r, x·W_xu + B_u, x·W_xh + B_h] side by side.
     private sealed class ResetBeforeStep(Tensor<T> whru, Tensor<T> whh, int hidden) : IRecurrentStep<T>
     {
-        (Tensor<T> H, Tensor<T>? C) IRecurrentStep<T>.Step(Tensor<T> x, Tensor<T> h, Tensor<T>? c)
+        void IRecurrentStep<T>.Step(Tensor<T> x, Tensor<T>[] state)
         {
+            var h = state[0];
             var ru = (x.Slice(1, 0, 2 * hidden) + h.MatMul(whru)).Sigmoid();
             var r = ru.Slice(1, 0, hidden);
             var u = ru.Slice(1, hidden, hidden);
             var hBar = (x.Slice(1, 2 * hidden, hidden) + (r * h).MatMul(whh)).Tanh();
-            return (hBar + u * (h - hBar), null); // = u ⊙ H + (1 - u) ⊙ h̄
+            state[0] = hBar + u * (h - hBar); // = u ⊙ H + (1 - u) ⊙ h̄
         }
     }
 
-    private sealed class ResetAfterStep(Tensor<T> whruh, int hidden) : IRecurrentStep<T>
+    private sealed class ResetAfterStep(Tensor<T> whruh, Tensor<T>? bhh, int hidden) : IRecurrentStep<T>
     {
-        (Tensor<T> H, Tensor<T>? C) IRecurrentStep<T>.Step(Tensor<T> x, Tensor<T> h, Tensor<T>? c)
+        void IRecurrentStep<T>.Step(Tensor<T> x, Tensor<T>[] state)
         {
+            var h = state[0];
             var hp = h.MatMul(whruh);
             var ru = (x.Slice(1, 0, 2 * hidden) + hp.Slice(1, 0, 2 * hidden)).Sigmoid();
             var r = ru.Slice(1, 0, hidden);
             var u = ru.Slice(1, hidden, hidden);
-            var hBar = (x.Slice(1, 2 * hidden, hidden) + r * hp.Slice(1, 2 * hidden, hidden)).Tanh();
-            return (hBar + u * (h - hBar), null);
+            var hh = hp.Slice(1, 2 * hidden, hidden);
+            if (bhh is not null) hh += bhh;
+            var hBar = (x.Slice(1, 2 * hidden, hidden) + r * hh).Tanh();
+            state[0] = hBar + u * (h - hBar);
         }
     }
+}
+
+/// <summary>
+/// GRU: gates <c>r</c> (reset), <c>u</c> (update), <c>h</c> (candidate); state <c>h</c>; ONNX <c>GRU</c>
+/// (its z is our u: both keep the old state where the gate is 1; <c>linear_before_reset</c> = the reset-after form),
+/// PyTorch <c>nn.GRU</c> (r, z, n = our r, u, h; reset-after only).
+/// </summary>
+internal sealed class GruCell() : RecurrentCell(CellKind.Gru, "gru", ["r", "u", "h"], ["h"], onnx: ("GRU", ["u", "r", "h"]), pyTorch: ("GRU", ["r", "u", "h"]))
+{
+    public static readonly GruCell Instance = new();
+
+    public override Testing.SeedReferenceCell SeedReference(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options)
+        => new(Reference.ReferenceCellKind.Gru, inputSize, hiddenSize, outputSize, options.GruResetAfter);
+
+    public override IReadOnlyList<(string Name, long Value)> OnnxAttributes(RecurrentOptions options)
+        => [("linear_before_reset", options.GruResetAfter ? 1L : 0L)];
+
+    public override string DescribeOptions(RecurrentOptions options) => options.GruResetAfter ? "reset_after=true" : "reset_after=false";
+
+    public override string? PyTorchIncompatibility(RecurrentOptions options) => options.GruResetAfter
+        ? null
+        : "PyTorch's nn.GRU applies the reset gate after the hidden matmul; this layer uses the seed's reset-before form (set RecurrentOptions.GruResetAfter)";
+
+    public override IReadOnlyList<(string Name, int[] Shape)> Parameters(int inputSize, int hiddenSize, RecurrentOptions options)
+        => SplitLayout(GateNames, inputSize, hiddenSize, options.RecurrentBias);
+
+    public override RecurrentLayer<T> CreateLayer<T>(int hiddenSize, int outputSize, RecurrentOptions? options = null) => new GruLayer<T>(hiddenSize, outputSize, options);
+
+    public override RecurrentLayer<T> CreateLayer<T>(int hiddenSize, RecurrentOptions? options = null) => new GruLayer<T>(hiddenSize, options);
 }

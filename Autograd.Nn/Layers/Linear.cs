@@ -2,7 +2,10 @@ using System.Numerics;
 
 namespace Autograd.Nn;
 
-/// <summary>The book's <c>Dense</c> layer: y = x·W + B over the last axis. W (in, out), B (1, out); built lazily.</summary>
+/// <summary>
+/// The book's <c>Dense</c> layer: y = x·W + B over the last axis. W (in, out), B (1, out); built lazily.
+/// PyTorch's <c>nn.Linear</c> holds the same values as <c>weight</c> = Wᵀ (out, in) and <c>bias</c> (out).
+/// </summary>
 public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int _seed;
@@ -22,6 +25,27 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <summary>Output features.</summary>
     public int OutputSize { get; }
 
+    /// <summary>Input features, once built (by the first input or <see cref="Build"/>).</summary>
+    public int? InputSize => _w?.Size(0);
+
+    /// <summary>Creates W (Xavier uniform) and B (zeros) for <paramref name="inputSize"/> features, if not built yet.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">Already built for a different input size.</exception>
+    public void Build(int inputSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        if (_w is not null)
+        {
+            if (_w.Size(0) != inputSize)
+                throw new ArgumentException($"Linear: built for {_w.Size(0)} input features, got {inputSize}.", nameof(inputSize));
+            return;
+        }
+        var rng = new Random(_seed);
+        _w = Init.XavierUniform<T>(rng, inputSize, OutputSize);
+        _b = Tensor.Zeros<T>(1, OutputSize);
+        _w.RequiresGrad = _b.RequiresGrad = true;
+    }
+
     /// <summary>(..., in) → (..., out).</summary>
     /// <param name="input">Any rank ≥ 1; the last axis is the input features (fixed by the first call).</param>
     /// <returns>The input's leading axes, then <see cref="OutputSize"/>.</returns>
@@ -32,18 +56,30 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank == 0) throw new ArgumentException("Linear.Forward: input needs rank >= 1.", nameof(input));
         int f = input.Size(-1);
-        if (_w is null)
-        {
-            var rng = new Random(_seed);
-            _w = Init.XavierUniform<T>(rng, f, OutputSize);
-            _b = Tensor.Zeros<T>(1, OutputSize);
-            _w.RequiresGrad = _b.RequiresGrad = true;
-        }
+        if (_w is null) Build(f);
         else if (_w.Size(0) != f)
             throw new ArgumentException($"Linear.Forward: built for {_w.Size(0)} input features, got input of shape {Tensor.FormatShape(input.Shape)}.", nameof(input));
         var lead = input.Shape[..^1].ToArray();
-        var y = input.Reshape(-1, f).MatMul(_w) + _b!;
+        var y = input.Reshape(-1, f).MatMul(_w!) + _b!;
         return y.Reshape([.. lead, OutputSize]);
+    }
+
+    internal override void PrepareForLoad(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+    {
+        if (_w is null && state.TryGetValue(prefix + "W", out var w) && w.Rank == 2 && w.Size(0) > 0) Build(w.Size(0));
+    }
+
+    internal override void CollectPyTorch(string prefix, List<PyTorchEntry<T>> entries)
+    {
+        if (_w is null)
+            throw new InvalidOperationException($"PyTorchStateDict: the Linear layer at '{prefix}weight' is not built; run a forward pass or call Build(inputSize) first.");
+        entries.Add(PyTorchEntry<T>.Transposed(prefix + "weight", _w));
+        entries.Add(PyTorchEntry<T>.Vector(prefix + "bias", _b!));
+    }
+
+    internal override void PrepareForPyTorch(IReadOnlyDictionary<string, int[]> shapes, string prefix)
+    {
+        if (_w is null && shapes.TryGetValue(prefix + "weight", out var s) && s.Length == 2 && s[1] > 0) Build(s[1]);
     }
 
     /// <inheritdoc />

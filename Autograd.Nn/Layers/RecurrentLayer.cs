@@ -4,248 +4,390 @@ namespace Autograd.Nn;
 
 /// <summary>
 /// The one unroller behind <see cref="RnnLayer{T}"/>, <see cref="GruLayer{T}"/> and
-/// <see cref="LstmLayer{T}"/>, which differ only in their parameters and their step.
-/// Input (batch, time, features) → output (batch, time, outputSize), each step's hidden state
-/// projected by the seed's <c>W_v</c>, <c>B_v</c>. Everything here is composed from engine ops:
-/// no backward is written for it.
+/// <see cref="LstmLayer{T}"/>, which differ only in their parameters and their step (their
+/// <see cref="Cell"/> describes the rest). Input (batch, time, features) → output (batch, time, outputSize):
+/// each step's hidden state, projected by the seed's <c>W_v</c>, <c>B_v</c> unless the layer was built
+/// without an output size (PyTorch's form). Everything here is composed from engine ops: no backward is
+/// written for it.
 /// </summary>
-public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _startH, _startC;
+    private Tensor<T>?[]? _carried;
+    private Tensor<T>[]? _final;
+    private Tensor<T>? _wv, _bv;
+    private int? _inputSize;
 
     /// <summary>Sets the sizes and options; the parameters are created by <see cref="Build"/> or the first input.</summary>
     /// <param name="hiddenSize">H, the size of the hidden state.</param>
-    /// <param name="outputSize">O, the size of each step's output.</param>
+    /// <param name="outputSize">O, the size of each step's output (the seed's projection <c>W_v</c> (H, O), <c>B_v</c> (1, O)).</param>
     /// <param name="options">Carry mode, initialisation and cell variants; null for the seed's defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
-    protected RecurrentLayer(int hiddenSize, int outputSize, RecurrentOptions? options)
+    private protected RecurrentLayer(int hiddenSize, int outputSize, RecurrentOptions? options) : this(hiddenSize, outputSize, options, projection: true) { }
+
+    /// <param name="hiddenSize">H, the size of the hidden state, which is also each step's output (no <c>W_v</c>, <c>B_v</c>).</param>
+    /// <param name="options">Carry mode, initialisation and cell variants; null for the seed's defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="hiddenSize"/> is not positive.</exception>
+    private protected RecurrentLayer(int hiddenSize, RecurrentOptions? options) : this(hiddenSize, hiddenSize, options, projection: false) { }
+
+    private RecurrentLayer(int hiddenSize, int outputSize, RecurrentOptions? options, bool projection)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputSize);
         HiddenSize = hiddenSize;
         OutputSize = outputSize;
+        HasOutputProjection = projection;
         Options = options ?? RecurrentOptions.Default;
     }
 
     /// <summary>H.</summary>
     public int HiddenSize { get; }
 
-    /// <summary>O.</summary>
-    public int OutputSize { get; }
+    /// <summary>O: the output projection's size, or H for a layer without one.</summary>
+    public override int OutputSize { get; }
 
-    /// <summary>F, known once the layer is built (by its first input or <see cref="Build"/>).</summary>
-    public int? InputSize { get; private set; }
+    /// <inheritdoc />
+    public override int? InputSize => _inputSize;
+
+    /// <summary>Whether each step's hidden state is projected by <c>W_v</c>, <c>B_v</c> (the seed's layers) or is the output itself (PyTorch's).</summary>
+    public bool HasOutputProjection { get; }
 
     /// <summary>The options the layer was built with.</summary>
     public RecurrentOptions Options { get; }
 
+    /// <summary>The cell this layer runs: its parameter layout, state arity, ONNX and PyTorch mapping.</summary>
+    public abstract RecurrentCell Cell { get; }
+
     /// <summary>Which cell this layer runs.</summary>
-    public abstract CellKind Kind { get; }
+    public CellKind Kind => Cell.Kind;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<RecurrentLayer<T>> Directions => [this];
 
     /// <summary>The hidden state the next pass starts from: (1, H), (batch, H) in per-sequence mode, or null for zeros.</summary>
-    public Tensor<T>? StartH => _startH;
+    public Tensor<T>? StartH => Carried[0];
 
-    /// <summary>The LSTM cell state the next pass starts from, as <see cref="StartH"/>; always null for RNN and GRU.</summary>
-    public Tensor<T>? StartC => _startC;
+    /// <summary>The LSTM cell state the next pass starts from, as <see cref="StartH"/>; always null for a cell with one state component.</summary>
+    public Tensor<T>? StartC => Carried.Length > 1 ? Carried[1] : null;
 
-    /// <summary>Output projection (H, O).</summary>
-    protected Tensor<T> Wv { get; private set; } = null!;
+    /// <summary>Every component of the carried state, in <see cref="RecurrentCell.StateNames"/> order (null: zeros).</summary>
+    public IReadOnlyList<Tensor<T>?> CarriedState => Carried;
 
-    /// <summary>Output bias (1, O).</summary>
-    protected Tensor<T> Bv { get; private set; } = null!;
+    /// <summary>
+    /// The state after the last forward pass, one (batch, H) tensor per <see cref="RecurrentCell.StateNames"/>
+    /// component (PyTorch's <c>h_n</c>, <c>c_n</c> of this layer): for each sequence, its state after its own last
+    /// valid step. Still attached to the graph, so a loss may use it. Null before the first pass.
+    /// </summary>
+    public IReadOnlyList<Tensor<T>>? FinalState => _final;
+
+    private Tensor<T>?[] Carried => _carried ??= new Tensor<T>?[Cell.StateNames.Count];
 
     /// <summary>
     /// The parameters a layer of this kind and these sizes has, by name and shape, in
-    /// <see cref="Module{T}.NamedParameters"/> order (api.md's table): lets a loader check a file
-    /// before building anything.
+    /// <see cref="Module{T}.NamedParameters"/> order (api.md's table), for the default options: lets a
+    /// loader check a file before building anything.
     /// </summary>
     /// <param name="kind">The cell.</param>
     /// <param name="inputSize">F, the input features.</param>
     /// <param name="hiddenSize">H.</param>
     /// <param name="outputSize">O.</param>
     /// <returns>Local names (<c>W_f</c>, ..., <c>W_v</c>, <c>B_v</c>) with their shapes, e.g. (F+H, H) for LSTM's <c>W_f</c>.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or <paramref name="kind"/> is unknown.</exception>
     public static IReadOnlyList<(string Name, int[] Shape)> Layout(CellKind kind, int inputSize, int hiddenSize, int outputSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputSize);
-        int f = inputSize, h = hiddenSize;
-        (string, int[])[] cell = kind switch
-        {
-            CellKind.Rnn => [("W_f", [f + h, h]), ("B_f", [1, h])],
-            CellKind.Gru => [("W_xr", [f, h]), ("W_xu", [f, h]), ("W_xh", [f, h]), ("W_hr", [h, h]), ("W_hu", [h, h]), ("W_hh", [h, h]),
-                             ("B_r", [1, h]), ("B_u", [1, h]), ("B_h", [1, h])],
-            _ => [("W_f", [f + h, h]), ("W_i", [f + h, h]), ("W_c", [f + h, h]), ("W_o", [f + h, h]),
-                  ("B_f", [1, h]), ("B_i", [1, h]), ("B_c", [1, h]), ("B_o", [1, h])],
-        };
-        return [.. cell, ("W_v", [h, outputSize]), ("B_v", [1, outputSize])];
+        return [.. RecurrentCell.Get(kind).Parameters(inputSize, hiddenSize, RecurrentOptions.Default), ("W_v", [hiddenSize, outputSize]), ("B_v", [1, outputSize])];
     }
 
-    /// <summary>Creates the parameters for <paramref name="inputSize"/> features, if not built yet.</summary>
+    /// <summary>This layer's parameters by name and shape for <paramref name="inputSize"/> features, in <see cref="Module{T}.NamedParameters"/> order.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is not positive.</exception>
-    /// <exception cref="ArgumentException">Already built for a different input size.</exception>
-    public void Build(int inputSize)
+    public IReadOnlyList<(string Name, int[] Shape)> Layout(int inputSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
-        if (InputSize is int f)
+        var cell = Cell.Parameters(inputSize, HiddenSize, Options);
+        return HasOutputProjection ? [.. cell, ("W_v", [HiddenSize, OutputSize]), ("B_v", [1, OutputSize])] : cell;
+    }
+
+    /// <inheritdoc />
+    public override void Build(int inputSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        if (_inputSize is int f)
         {
             if (f != inputSize)
-                throw new ArgumentException($"{GetType().Name[..^2]}: built for {f} input features, got {inputSize}.", nameof(inputSize));
+                throw new ArgumentException($"{Name}: built for {f} input features, got {inputSize}.", nameof(inputSize));
             return;
         }
         var rng = new Random(Options.Seed);
         CreateParameters(inputSize, rng);
-        bool seedInit = Options.Init == InitScheme.Seed;
-        Wv = seedInit ? Init.Normal<T>(rng, SeedStd(HiddenSize, OutputSize), HiddenSize, OutputSize) : Init.XavierUniform<T>(rng, HiddenSize, OutputSize);
-        Bv = seedInit ? Init.Normal<T>(rng, SeedStd(HiddenSize, OutputSize), 1, OutputSize) : Tensor.Zeros<T>(1, OutputSize);
-        InputSize = inputSize;
+        if (HasOutputProjection)
+        {
+            (_wv, _bv) = Options.Init switch
+            {
+                InitScheme.Seed => (Init.Normal<T>(rng, SeedStd(HiddenSize, OutputSize), HiddenSize, OutputSize), Init.Normal<T>(rng, SeedStd(HiddenSize, OutputSize), 1, OutputSize)),
+                InitScheme.PyTorch => (PyTorchUniform(rng, HiddenSize, OutputSize), PyTorchUniform(rng, 1, OutputSize)),
+                _ => (Init.XavierUniform<T>(rng, HiddenSize, OutputSize), Tensor.Zeros<T>(1, OutputSize)),
+            };
+        }
+        _inputSize = inputSize;
         foreach (var p in Parameters()) p.RequiresGrad = true;
     }
 
-    /// <summary>Sets the carried state to zeros, as in a freshly built layer.</summary>
-    public void ResetState() => _startH = _startC = null;
-
-    /// <summary>Runs the layer over a batch of sequences.</summary>
-    /// <param name="input">(batch, time, features).</param>
-    /// <returns>(batch, time, outputSize).</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
-    /// <exception cref="ArgumentException">Not rank 3, an empty axis, or a feature size other than the one the layer was built for.</exception>
-    public Tensor<T> Forward(Tensor<T> input)
+    /// <inheritdoc />
+    public override void ResetState()
     {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Rank != 3 || input.Length == 0)
-            throw new ArgumentException($"{Name}.Forward: input must be (batch, time, features) with no empty axis, got shape {Tensor.FormatShape(input.Shape)}.", nameof(input));
-        int b = input.Size(0), t = input.Size(1), f = input.Size(2);
-        Build(f);
-        Tensor<T> hidden;
-        using (Tensor.Recycling())
-        {
-            var (w, bias) = InputProjection();
-            hidden = Unroll(input.Reshape(b * t, f).MatMul(w) + bias, b, t);
-        }
-        return Project(hidden, b, t);
+        Array.Clear(Carried);
+        _final = null;
     }
 
     /// <summary>
-    /// The same as <see cref="Forward(Tensor{T})"/> on one-hot vectors of <paramref name="vocabSize"/>
-    /// classes, computed by row lookup (x·W for a one-hot x is a row of W): the seed's encoding without
-    /// building it.
+    /// Runs the layer from <paramref name="initialState"/> (PyTorch's <c>h_0</c>, <c>c_0</c>) instead of the
+    /// carried state; see <see cref="SequenceLayer{T}.Forward(Tensor{T}, int[])"/>. Gradients flow into the
+    /// initial state when it requires grad. The carry mode still stores the final state afterwards.
     /// </summary>
-    /// <param name="ids">(batch, time) class ids, row-major.</param>
-    /// <param name="batch">Sequences in the batch.</param>
-    /// <param name="time">Time steps per sequence.</param>
-    /// <param name="vocabSize">Number of classes (the one-hot width); builds the layer with this input size if it is not built yet.</param>
-    /// <returns>(batch, time, outputSize), as <see cref="Forward(Tensor{T})"/>.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is null.</exception>
-    /// <exception cref="ArgumentException">Wrong id count, a non-positive size, or a vocabulary other than the built input size.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An id is outside [0, vocabSize).</exception>
-    public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize)
+    /// <param name="input">(batch, time, features).</param>
+    /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
+    /// <param name="initialState">One tensor per <see cref="RecurrentCell.StateNames"/> component, each (batch, H) or (1, H); null for the carried state.</param>
+    /// <returns>(batch, time, <see cref="OutputSize"/>).</returns>
+    /// <exception cref="ArgumentException">A bad input shape, bad lengths, or an initial state of the wrong arity or shape.</exception>
+    public Tensor<T> Forward(Tensor<T> input, int[]? lengths, IReadOnlyList<Tensor<T>>? initialState)
+        => Run(input, lengths, initialState is null ? null : [initialState]);
+
+    internal override Tensor<T> Run(Tensor<T> input, int[]? lengths, IReadOnlyList<Tensor<T>>?[]? initialStates)
     {
-        ArgumentNullException.ThrowIfNull(ids);
-        if (batch <= 0 || time <= 0 || ids.Length != batch * time)
-            throw new ArgumentException($"{Name}.ForwardOneHot: {ids.Length} ids for batch {batch} × time {time}.", nameof(ids));
+        CheckInput(input, lengths);
+        int b = input.Size(0), t = input.Size(1), f = input.Size(2);
+        Build(f);
+        return Unroll((w, bias) => input.Reshape(b * t, f).MatMul(w) + bias, b, t, lengths, initialStates?[0]);
+    }
+
+    internal override Tensor<T> RunOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths, IReadOnlyList<Tensor<T>>?[]? initialStates)
+    {
+        CheckIds(ids, batch, time, lengths);
         Build(vocabSize);
-        Tensor<T> hidden;
+        return Unroll((w, bias) => w.IndexSelect(ids) + bias, batch, time, lengths, initialStates?[0]);
+    }
+
+    /// <summary>Runs the cell over time from the projected inputs.</summary>
+    /// <param name="project">Makes the (B·T, G·H) input projection from the fused input weights and biases.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="time">T.</param>
+    /// <param name="lengths">Per-sequence lengths, or null for full length.</param>
+    /// <param name="initialState">One tensor per state component, or null for the carried state.</param>
+    private Tensor<T> Unroll(Func<Tensor<T>, Tensor<T>, Tensor<T>> project, int batch, int time, int[]? lengths, IReadOnlyList<Tensor<T>>? initialState)
+    {
+        var state = InitialState(batch, initialState);
+        int steps = lengths is null ? time : lengths.Max();
+        int allRunning = lengths is null ? time : lengths.Min(); // steps before this need no mask
+        var hs = new Tensor<T>[time];
+        Tensor<T>? projected = null;
         using (Tensor.Recycling())
         {
             var (w, bias) = InputProjection();
-            hidden = Unroll(w.IndexSelect(ids) + bias, batch, time);
+            var xs = project(w, bias).Reshape(batch, time, -1);
+            RunSteps(CreateStep(), xs, state, hs, lengths, allRunning, steps);
+            if (steps < time)
+            {
+                var zeros = Tensor.Zeros<T>(batch, HiddenSize); // every sequence has ended
+                for (int t = steps; t < time; t++) hs[t] = zeros;
+            }
+            StoreState(state);
+            if (HasOutputProjection) projected = Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize).MatMul(_wv!);
         }
-        return Project(hidden, batch, time);
+        // What escapes to the caller (final state, output) must not live in pooled buffers, which the
+        // backward pass hands back: the copies below are made outside the pool.
+        _final = [.. state.Select(s => s.Slice(0, 0, s.Size(0)))];
+        if (projected is null) return Tensor.Stack(1, hs);
+        // The seed's output projection; padded steps stay zero, as PyTorch's packed output is.
+        var output = projected + _bv!;
+        if (lengths is not null && allRunning < time) output *= Sequences.Mask<T>(lengths, time).Reshape(batch * time, 1);
+        return output.Reshape(batch, time, OutputSize);
     }
 
-    private Tensor<T> Unroll(Tensor<T> projected, int batch, int time)
+    /// <summary>
+    /// Steps 0 .. <paramref name="steps"/>-1. Where some sequences have ended, their state is kept and their
+    /// output is zero: h' = m ⊙ step(h) + (1 − m) ⊙ h with a constant (B, 1) mask m, so no gradient reaches an
+    /// ended step. Before <paramref name="allRunning"/> no sequence has ended and no mask is applied.
+    /// </summary>
+    private static void RunSteps(IRecurrentStep<T> step, Tensor<T> xs, Tensor<T>[] state, Tensor<T>[] hs, int[]? lengths, int allRunning, int steps)
     {
-        var xs = projected.Reshape(batch, time, -1);
-        var (h, c) = InitialState(batch);
-        var step = CreateStep();
-        var hs = new Tensor<T>[time];
-        for (int t = 0; t < time; t++)
+        int batch = xs.Size(0);
+        for (int t = 0; t < steps; t++)
         {
             var x = xs.Slice(1, t, 1).Reshape(batch, -1);
-            (h, c) = step.Step(x, h, c);
-            hs[t] = h;
+            if (lengths is null || t < allRunning)
+            {
+                step.Step(x, state);
+                hs[t] = state[0];
+                continue;
+            }
+            var (mask, keep) = StepMasks(lengths, t);
+            var previous = (Tensor<T>[])state.Clone();
+            step.Step(x, state);
+            for (int k = 0; k < state.Length; k++)
+            {
+                var valid = mask * state[k];
+                if (k == 0) hs[t] = valid;
+                state[k] = valid + keep * previous[k];
+            }
         }
-        StoreState(h, c);
-        return Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize);
     }
 
-    /// <summary>The seed's output projection of every step's hidden state, (B·T, H) → (B, T, O).</summary>
-    private Tensor<T> Project(Tensor<T> hidden, int batch, int time) => (hidden.MatMul(Wv) + Bv).Reshape(batch, time, OutputSize);
-
-    private (Tensor<T> H, Tensor<T>? C) InitialState(int batch)
+    /// <summary>The (B, 1) masks of step t: 1 / 0 for sequences still running, and their complement.</summary>
+    private static (Tensor<T> Mask, Tensor<T> Keep) StepMasks(int[] lengths, int t)
     {
+        var mask = new T[lengths.Length];
+        var keep = new T[lengths.Length];
+        for (int b = 0; b < lengths.Length; b++)
+        {
+            bool running = t < lengths[b];
+            mask[b] = running ? T.One : T.Zero;
+            keep[b] = running ? T.Zero : T.One;
+        }
+        return (Tensor.FromArray(mask, lengths.Length, 1), Tensor.FromArray(keep, lengths.Length, 1));
+    }
+
+    private Tensor<T>[] InitialState(int batch, IReadOnlyList<Tensor<T>>? given)
+    {
+        var names = Cell.StateNames;
+        var state = new Tensor<T>[names.Count];
+        if (given is not null)
+        {
+            if (given.Count != names.Count)
+                throw new ArgumentException($"{Name}.Forward: the initial state has {given.Count} component(s) but a {Cell.Name} layer has {names.Count} ({string.Join(", ", names)}).", nameof(given));
+            for (int k = 0; k < names.Count; k++)
+            {
+                var s = given[k] ?? throw new ArgumentException($"{Name}.Forward: initial state '{names[k]}' is null.", nameof(given));
+                if (s.Rank != 2 || s.Size(1) != HiddenSize || (s.Size(0) != batch && s.Size(0) != 1))
+                    throw new ArgumentException($"{Name}.Forward: initial state '{names[k]}' must be ({batch}, {HiddenSize}) or (1, {HiddenSize}), got {Tensor.FormatShape(s.Shape)}.", nameof(given));
+                state[k] = s;
+            }
+            return state;
+        }
         bool usable = Options.Carry switch
         {
             CarryMode.BatchMean => true,
-            CarryMode.PerSequence => _startH is null || _startH.Size(0) == batch || _startH.Size(0) == 1,
+            CarryMode.PerSequence => Carried[0] is not { } h || h.Size(0) == batch || h.Size(0) == 1,
             _ => false,
         };
         var zeros = Tensor.Zeros<T>(1, HiddenSize);
-        var h = usable ? _startH ?? zeros : zeros;
-        var c = Kind == CellKind.Lstm ? (usable ? _startC ?? zeros : zeros) : null;
-        return (h, c);
+        for (int k = 0; k < state.Length; k++) state[k] = usable ? Carried[k] ?? zeros : zeros;
+        return state;
     }
 
-    private void StoreState(Tensor<T> h, Tensor<T>? c)
+    private void StoreState(Tensor<T>[] state)
     {
         // The state outlives this pass, so it must not share the pooled buffers of the graph's tensors.
         using var _ = Tensor.NoGrad();
-        switch (Options.Carry)
+        for (int k = 0; k < state.Length; k++)
         {
-            case CarryMode.BatchMean:
-                _startH = h.Detach().Mean(0, keepDim: true);
-                _startC = c?.Detach().Mean(0, keepDim: true);
-                break;
-            case CarryMode.PerSequence:
-                _startH = Copy(h);
-                _startC = c is null ? null : Copy(c);
-                break;
+            Carried[k] = Options.Carry switch
+            {
+                CarryMode.BatchMean => state[k].Detach().Mean(0, keepDim: true),
+                CarryMode.PerSequence => Tensor.FromArray(state[k].ToArray(), state[k].Shape.ToArray()),
+                _ => null,
+            };
         }
     }
-
-    private static Tensor<T> Copy(Tensor<T> t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
 
     /// <summary>Sets the carried state directly, e.g. for a sampler priming a model (detached copies are kept).</summary>
     /// <param name="h">Hidden state (n, H): n = 1 broadcasts over any batch, otherwise one row per sequence; null for zeros.</param>
     /// <param name="c">LSTM cell state (n, H), as <paramref name="h"/>; must be null for RNN and GRU layers.</param>
-    /// <exception cref="ArgumentException">A state that is not (n, H), or a cell state on a non-LSTM layer.</exception>
+    /// <exception cref="ArgumentException">A state whose last axis is not H, or a cell state on a layer whose cell has none.</exception>
     public void SetState(Tensor<T>? h, Tensor<T>? c = null)
     {
-        if (h is not null && (h.Rank != 2 || h.Size(1) != HiddenSize))
-            throw new ArgumentException($"{Name}.SetState: hidden state must be (n, {HiddenSize}), got {Tensor.FormatShape(h.Shape)}.", nameof(h));
-        if (c is not null && (Kind != CellKind.Lstm || c.Rank != 2 || c.Size(1) != HiddenSize))
-            throw new ArgumentException($"{Name}.SetState: a cell state (n, {HiddenSize}) is for LSTM layers only, got {Tensor.FormatShape(c.Shape)}.", nameof(c));
-        _startH = h?.Detach();
-        _startC = c?.Detach();
+        if (c is not null && Cell.StateNames.Count < 2)
+            throw new ArgumentException($"{Name}.SetState: a cell state is for cells with one (LSTM); a {Cell.Name} layer's state is {string.Join(", ", Cell.StateNames)}.", nameof(c));
+        var state = new Tensor<T>?[Cell.StateNames.Count];
+        state[0] = h;
+        if (state.Length > 1) state[1] = c;
+        SetCarriedState(state);
+    }
+
+    /// <summary>Sets every component of the carried state (detached copies are kept), in <see cref="RecurrentCell.StateNames"/> order.</summary>
+    /// <param name="state">One entry per component, each (n, H) or null for zeros.</param>
+    /// <exception cref="ArgumentException">The wrong number of components, or a component whose shape is not (n, H).</exception>
+    public void SetCarriedState(IReadOnlyList<Tensor<T>?> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var names = Cell.StateNames;
+        if (state.Count != names.Count)
+            throw new ArgumentException($"{Name}.SetCarriedState: {state.Count} component(s) for a {Cell.Name} layer, whose state is {string.Join(", ", names)}.", nameof(state));
+        for (int k = 0; k < names.Count; k++)
+            if (state[k] is { } s && (s.Rank != 2 || s.Size(1) != HiddenSize))
+                throw new ArgumentException($"{Name}.SetState: state '{names[k]}' must be (n, {HiddenSize}), got {Tensor.FormatShape(s.Shape)}.", nameof(state));
+        for (int k = 0; k < names.Count; k++) Carried[k] = state[k]?.Detach();
     }
 
     /// <inheritdoc />
     protected sealed override IEnumerable<(string Name, Tensor<T> Parameter)> LocalParameters()
     {
-        if (InputSize is null) yield break;
+        if (_inputSize is null) yield break;
         foreach (var p in CellParameters()) yield return p;
-        yield return ("W_v", Wv);
-        yield return ("B_v", Bv);
+        if (!HasOutputProjection) yield break;
+        yield return ("W_v", _wv!);
+        yield return ("B_v", _bv!);
     }
 
     internal override void PrepareForLoad(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
     {
-        if (InputSize is null && InferInputSize(state, prefix) is int f && f > 0) Build(f);
+        if (_inputSize is not null) return;
+        // The first cell parameter's rows are F (+ H for a stacked weight): compare with the layout for F = 1.
+        var (name, shape) = Cell.Parameters(1, HiddenSize, Options)[0];
+        if (state.TryGetValue(prefix + name, out var w) && w.Rank == 2 && w.Size(0) > shape[0] - 1) Build(w.Size(0) - (shape[0] - 1));
     }
 
+    /// <summary>Builds the layer from the shape of <c>{prefix}weight_ih{suffix}</c>, if not built yet.</summary>
+    internal void PrepareForPyTorch(IReadOnlyDictionary<string, int[]> shapes, string prefix, string suffix)
+    {
+        if (_inputSize is null && PyTorchRecurrent.InputSize(shapes, prefix, suffix) is int f) Build(f);
+    }
+
+    /// <summary>The cell's gates with their weight blocks and biases, in <see cref="RecurrentCell.GateNames"/> order.</summary>
+    /// <exception cref="InvalidOperationException">The layer is not built.</exception>
+    public IReadOnlyList<CellGate<T>> Gates()
+    {
+        if (_inputSize is null)
+            throw new InvalidOperationException($"{Name}.Gates: the layer is not built; run a forward pass or call Build(inputSize) first.");
+        return CellGates();
+    }
+
+    /// <summary>The output projection W_v (H, O) and B_v (1, O), or null for a layer without one (or not built).</summary>
+    public (Tensor<T> Weight, Tensor<T> Bias)? OutputProjection => _wv is null ? null : (_wv, _bv!);
+
     /// <summary>An input weight (F, H) drawn by the configured scheme.</summary>
-    private protected Tensor<T> InputWeight(Random rng, int f, int fanIn)
-        => Options.Init == InitScheme.Seed ? Init.Normal<T>(rng, SeedStd(fanIn, HiddenSize), f, HiddenSize) : Init.XavierUniform<T>(rng, f, HiddenSize);
+    private protected Tensor<T> InputWeight(Random rng, int f, int fanIn) => Options.Init switch
+    {
+        InitScheme.Seed => Init.Normal<T>(rng, SeedStd(fanIn, HiddenSize), f, HiddenSize),
+        InitScheme.PyTorch => PyTorchUniform(rng, f, HiddenSize),
+        _ => Init.XavierUniform<T>(rng, f, HiddenSize),
+    };
 
     /// <summary>A recurrent weight (H, H) drawn by the configured scheme.</summary>
-    private protected Tensor<T> RecurrentWeight(Random rng, int fanIn)
-        => Options.Init == InitScheme.Seed ? Init.Normal<T>(rng, SeedStd(fanIn, HiddenSize), HiddenSize, HiddenSize) : Init.Orthogonal<T>(rng, HiddenSize);
+    private protected Tensor<T> RecurrentWeight(Random rng, int fanIn) => Options.Init switch
+    {
+        InitScheme.Seed => Init.Normal<T>(rng, SeedStd(fanIn, HiddenSize), HiddenSize, HiddenSize),
+        InitScheme.PyTorch => PyTorchUniform(rng, HiddenSize, HiddenSize),
+        _ => Init.Orthogonal<T>(rng, HiddenSize),
+    };
 
-    /// <summary>A bias (1, H) drawn by the configured scheme (random in the seed's, zeros otherwise).</summary>
-    private protected Tensor<T> Bias(Random rng, int fanIn)
-        => Options.Init == InitScheme.Seed ? Init.Normal<T>(rng, SeedStd(fanIn, HiddenSize), 1, HiddenSize) : Tensor.Zeros<T>(1, HiddenSize);
+    /// <summary>A bias (1, H) drawn by the configured scheme (random in the seed's and PyTorch's, zeros otherwise).</summary>
+    private protected Tensor<T> Bias(Random rng, int fanIn) => Options.Init switch
+    {
+        InitScheme.Seed => Init.Normal<T>(rng, SeedStd(fanIn, HiddenSize), 1, HiddenSize),
+        InitScheme.PyTorch => PyTorchUniform(rng, 1, HiddenSize),
+        _ => Tensor.Zeros<T>(1, HiddenSize),
+    };
+
+    /// <summary>The recurrent biases B_h{gate} when <see cref="RecurrentOptions.RecurrentBias"/> is set (drawn after everything else, so other parameters do not move), else none.</summary>
+    private protected Tensor<T>[] RecurrentBiases(Random rng, int gates, int fanIn)
+    {
+        if (!Options.RecurrentBias) return [];
+        var b = new Tensor<T>[gates];
+        for (int g = 0; g < gates; g++) b[g] = Bias(rng, fanIn);
+        return b;
+    }
 
     /// <summary>A seed-layout weight (F+H, H): input rows on top of recurrent rows.</summary>
     private protected Tensor<T> StackedWeight(Random rng, int f)
@@ -254,30 +396,37 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         return Tensor.Concat(0, InputWeight(rng, f, f + HiddenSize), RecurrentWeight(rng, f + HiddenSize));
     }
 
+    private Tensor<T> PyTorchUniform(Random rng, int rows, int cols)
+    {
+        T k = T.One / T.Sqrt(T.CreateChecked(HiddenSize));
+        return Tensor.Uniform(rng, -k, k, rows, cols);
+    }
+
     /// <summary>The seed's σ for the vanilla RNN's weights; GRU and LSTM override with 0.01.</summary>
     internal virtual double SeedStd(int fanIn, int fanOut) => 0.01;
 
     /// <summary>Creates the cell's parameters (all but W_v, B_v) for F = <paramref name="inputSize"/>.</summary>
-    protected abstract void CreateParameters(int inputSize, Random random);
+    private protected abstract void CreateParameters(int inputSize, Random random);
 
-    /// <summary>The cell's parameters, named and ordered as api.md's table.</summary>
-    protected abstract IEnumerable<(string Name, Tensor<T> Parameter)> CellParameters();
+    /// <summary>The cell's parameters, named and ordered as <see cref="RecurrentCell.Parameters"/>.</summary>
+    private protected abstract IEnumerable<(string Name, Tensor<T> Parameter)> CellParameters();
 
-    /// <summary>Reads F from a state dict's shapes (null if the keys are absent).</summary>
-    internal abstract int? InferInputSize(IReadOnlyDictionary<string, Tensor<T>> state, string prefix);
+    /// <summary>The gates of a built layer.</summary>
+    private protected abstract IReadOnlyList<CellGate<T>> CellGates();
 
     /// <summary>All gates' input weights side by side (F, G·H) and biases (1, G·H), fused once per pass.</summary>
-    protected abstract (Tensor<T> Weight, Tensor<T> Bias) InputProjection();
+    private protected abstract (Tensor<T> Weight, Tensor<T> Bias) InputProjection();
 
     /// <summary>A step function holding this pass's fused recurrent weights.</summary>
-    protected abstract IRecurrentStep<T> CreateStep();
-
-    private string Name => GetType().Name[..^2];
+    private protected abstract IRecurrentStep<T> CreateStep();
 }
 
 /// <summary>One time step of a cell: the projected input x·W_x + b (batch, G·H) and the state in, the state out.</summary>
 public interface IRecurrentStep<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Advances the state by one step. <paramref name="h"/> and <paramref name="c"/> are (batch or 1, H).</summary>
-    (Tensor<T> H, Tensor<T>? C) Step(Tensor<T> projectedInput, Tensor<T> h, Tensor<T>? c);
+    /// <summary>
+    /// Advances <paramref name="state"/> by one step, replacing its entries: one per
+    /// <see cref="RecurrentCell.StateNames"/> component, each (batch or 1, H); entry 0 is the hidden state.
+    /// </summary>
+    void Step(Tensor<T> projectedInput, Tensor<T>[] state);
 }

@@ -16,19 +16,8 @@ public enum CarryMode
     /// </summary>
     PerSequence,
 
-    /// <summary>Every pass starts from zeros.</summary>
+    /// <summary>Every pass starts from zeros (or from the initial state passed to <c>Forward</c>), as in PyTorch.</summary>
     None,
-}
-
-/// <summary>The three recurrent cells.</summary>
-public enum CellKind
-{
-    /// <summary>Vanilla tanh RNN.</summary>
-    Rnn,
-    /// <summary>Gated recurrent unit.</summary>
-    Gru,
-    /// <summary>Long short-term memory.</summary>
-    Lstm,
 }
 
 /// <summary>Construction options shared by <see cref="RnnLayer{T}"/>, <see cref="GruLayer{T}"/> and <see cref="LstmLayer{T}"/>.</summary>
@@ -50,9 +39,32 @@ public sealed record RecurrentOptions
     /// </summary>
     public bool GruResetAfter { get; init; }
 
+    /// <summary>
+    /// A second, hidden-side bias per gate, <c>B_h{gate}</c> (1, H) after the cell's other parameters:
+    /// PyTorch's <c>bias_hh</c>, so PyTorch weights load exactly. It adds to the gate's pre-activation
+    /// like the input bias, except the GRU candidate's in the reset-after form, where it sits inside
+    /// the reset product: h̄ = tanh(x·W_xh + B_h + r ⊙ (H·W_hh + B_hh)) (PyTorch's <c>b_hn</c>).
+    /// Default false: the seed's single bias per gate.
+    /// </summary>
+    public bool RecurrentBias { get; init; }
+
     /// <summary>LSTM only: if set, the forget-gate bias <c>B_f</c> starts at this value (1 is common).</summary>
     public double? ForgetGateBias { get; init; }
 
     /// <summary>The defaults: the seed's behaviour.</summary>
     public static RecurrentOptions Default { get; } = new();
+
+    /// <summary>
+    /// PyTorch's <c>nn.RNN</c>/<c>nn.GRU</c>/<c>nn.LSTM</c> semantics: every forward pass starts from zeros
+    /// (or the state passed in), the GRU applies its reset gate after the hidden matmul with
+    /// <c>b_hn</c> inside, every gate has both biases, and weights start as PyTorch's
+    /// U(−1/√H, 1/√H). Use with the constructors without an output size (no <c>W_v</c>, <c>B_v</c>).
+    /// </summary>
+    public static RecurrentOptions PyTorch { get; } = new()
+    {
+        Carry = CarryMode.None,
+        Init = InitScheme.PyTorch,
+        GruResetAfter = true,
+        RecurrentBias = true,
+    };
 }

@@ -7,14 +7,18 @@ namespace Autograd.Nn.Reference;
 /// time step, state carried across calls, weight gradients accumulated over steps. Plain arrays, no autodiff.
 /// </summary>
 /// <remarks>
-/// Each <see cref="Forward(ReadOnlySpan{T}, int, int)"/> starts from <see cref="StartH"/> (and
+/// Each <see cref="Forward(ReadOnlySpan{T}, int, int, int[])"/> starts from <see cref="StartH"/> (and
 /// <see cref="StartC"/>) repeated over the batch and afterwards stores the batch mean of the final
 /// state there (treated as a constant: no gradient flows into it). Input (B, T, F), output (B, T, O).
+/// With per-sequence lengths (PyTorch's packed sequences), a row that has ended at step t keeps its state,
+/// outputs zero, and in backward passes its state gradient around the node untouched while the node sees
+/// zero gradients for that row (so it adds nothing to the weights).
 /// </remarks>
 public sealed class ReferenceLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private object[] _nodes = [];
     private int _batch, _time;
+    private int[]? _lengths;
 
     /// <summary>A layer with zero parameters and zero carried state; set weights through <see cref="Parameters"/>.</summary>
     /// <param name="kind">The cell.</param>
@@ -69,14 +73,17 @@ public sealed class ReferenceLayer<T> where T : unmanaged, IFloatingPointIeee754
     /// <param name="input">(B, T, F) row-major.</param>
     /// <param name="batch">B.</param>
     /// <param name="time">T.</param>
-    /// <returns>The stacked step outputs, (B, T, O) row-major.</returns>
-    /// <exception cref="ArgumentException">The input's length is not B·T·F, or B or T is not positive.</exception>
-    public T[] Forward(ReadOnlySpan<T> input, int batch, int time)
+    /// <param name="lengths">Per-sequence lengths in 1..T (row b runs steps 0..lengths[b]-1), or null for all T.</param>
+    /// <returns>The stacked step outputs, (B, T, O) row-major; zero past each length.</returns>
+    /// <exception cref="ArgumentException">The input's length is not B·T·F, B or T is not positive, or a bad length.</exception>
+    public T[] Forward(ReadOnlySpan<T> input, int batch, int time, int[]? lengths = null)
     {
         int f = InputSize, h = HiddenSize, o = OutputSize;
         if (batch <= 0 || time <= 0)
             throw new ArgumentException($"ReferenceLayer.Forward: batch ({batch}) and time ({time}) must be positive.");
         ReferenceMath.CheckLength(input.Length, batch * time * f, "ReferenceLayer.Forward", nameof(input), $"({batch}, {time}, {f})");
+        if (lengths is not null && (lengths.Length != batch || lengths.Any(n => n < 1 || n > time)))
+            throw new ArgumentException($"ReferenceLayer.Forward: lengths [{string.Join(", ", lengths)}] must be {batch} values in 1..{time}.", nameof(lengths));
 
         var hState = Repeat(StartH, batch);
         var cState = StartC is null ? null : Repeat(StartC, batch);
@@ -86,6 +93,7 @@ public sealed class ReferenceLayer<T> where T : unmanaged, IFloatingPointIeee754
         for (int t = 0; t < time; t++)
         {
             Gather(input, x, batch, time, t, f);
+            var (hPrev, cPrev) = (hState, cState);
             T[] xOut;
             switch (Kind)
             {
@@ -111,6 +119,14 @@ public sealed class ReferenceLayer<T> where T : unmanaged, IFloatingPointIeee754
                         break;
                     }
             }
+            // Rows that have ended keep their state and output nothing.
+            for (int b = 0; b < batch; b++)
+            {
+                if (lengths is null || t < lengths[b]) continue;
+                Array.Copy(hPrev, b * h, hState, b * h, h);
+                if (cState is not null) Array.Copy(cPrev!, b * h, cState, b * h, h);
+                Array.Clear(xOut, b * o, o);
+            }
             Scatter(xOut, output, batch, time, t, o);
         }
 
@@ -119,6 +135,7 @@ public sealed class ReferenceLayer<T> where T : unmanaged, IFloatingPointIeee754
         _nodes = nodes;
         _batch = batch;
         _time = time;
+        _lengths = lengths?.ToArray();
         return output;
     }
 
@@ -138,9 +155,23 @@ public sealed class ReferenceLayer<T> where T : unmanaged, IFloatingPointIeee754
         var dH = new T[batch * h];   // nothing reaches the final state from beyond the sequence
         var dC = new T[batch * h];
         var dXOut = new T[batch * o];
+        var bypassH = new T[batch * h];
+        var bypassC = new T[batch * h];
         for (int t = time - 1; t >= 0; t--)
         {
             Gather(dOutput, dXOut, batch, time, t, o);
+            // An ended row's state skipped the node: its gradient goes around it, and the node sees zeros.
+            var ended = new bool[batch];
+            for (int b = 0; b < batch; b++)
+            {
+                if (_lengths is null || t < _lengths[b]) continue;
+                ended[b] = true;
+                Array.Copy(dH, b * h, bypassH, b * h, h);
+                Array.Copy(dC, b * h, bypassC, b * h, h);
+                Array.Clear(dH, b * h, h);
+                Array.Clear(dC, b * h, h);
+                Array.Clear(dXOut, b * o, o);
+            }
             T[] dx;
             switch (_nodes[t])
             {
@@ -148,22 +179,29 @@ public sealed class ReferenceLayer<T> where T : unmanaged, IFloatingPointIeee754
                 case GruNode<T> gru: (dx, dH) = gru.Backward(dXOut, dH); break;
                 default: (dx, dH, dC) = ((LstmNode<T>)_nodes[t]).Backward(dXOut, dH, dC); break;
             }
+            for (int b = 0; b < batch; b++)
+            {
+                if (!ended[b]) continue;
+                Array.Copy(bypassH, b * h, dH, b * h, h);
+                Array.Copy(bypassC, b * h, dC, b * h, h);
+            }
             Scatter(dx, dInput, batch, time, t, f);
         }
         return dInput;
     }
 
-    /// <summary><see cref="Forward(ReadOnlySpan{T}, int, int)"/> on a (B, T, F) tensor, used only as a container.</summary>
+    /// <summary><see cref="Forward(ReadOnlySpan{T}, int, int, int[])"/> on a (B, T, F) tensor, used only as a container.</summary>
     /// <param name="input">(batch, time, F); no graph is recorded.</param>
+    /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
     /// <returns>(batch, time, O).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
-    /// <exception cref="ArgumentException">The tensor is not (B, T, F).</exception>
-    public Tensor<T> Forward(Tensor<T> input)
+    /// <exception cref="ArgumentException">The tensor is not (B, T, F), or a bad length.</exception>
+    public Tensor<T> Forward(Tensor<T> input, int[]? lengths = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank != 3 || input.Shape[2] != InputSize)
             throw new ArgumentException($"ReferenceLayer.Forward: input must be (batch, time, {InputSize}) but is {Format(input.Shape)}.", nameof(input));
-        return Tensor.FromArray(Forward(input.AsSpan(), input.Shape[0], input.Shape[1]), input.Shape[0], input.Shape[1], OutputSize);
+        return Tensor.FromArray(Forward(input.AsSpan(), input.Shape[0], input.Shape[1], lengths), input.Shape[0], input.Shape[1], OutputSize);
     }
 
     /// <summary><see cref="Backward(ReadOnlySpan{T})"/> on a (B, T, O) tensor, used only as a container.</summary>

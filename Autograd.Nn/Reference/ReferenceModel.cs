@@ -78,12 +78,13 @@ public sealed class ReferenceModel<T> where T : unmanaged, IFloatingPointIeee754
     /// <param name="input">(B, T, F) row-major.</param>
     /// <param name="batch">B.</param>
     /// <param name="time">T.</param>
+    /// <param name="lengths">Per-sequence lengths in 1..T, or null for all T (see <see cref="ReferenceLayer{T}"/>).</param>
     /// <returns>(B, T, O) of the last layer.</returns>
-    /// <exception cref="ArgumentException">The input's length is not B·T·F.</exception>
-    public T[] Forward(ReadOnlySpan<T> input, int batch, int time)
+    /// <exception cref="ArgumentException">The input's length is not B·T·F, or a bad length.</exception>
+    public T[] Forward(ReadOnlySpan<T> input, int batch, int time, int[]? lengths = null)
     {
-        var x = _layers[0].Forward(input, batch, time);
-        for (int i = 1; i < _layers.Length; i++) x = _layers[i].Forward(x, batch, time);
+        var x = _layers[0].Forward(input, batch, time, lengths);
+        for (int i = 1; i < _layers.Length; i++) x = _layers[i].Forward(x, batch, time, lengths);
         _batch = batch;
         _time = time;
         return x;
@@ -101,17 +102,18 @@ public sealed class ReferenceModel<T> where T : unmanaged, IFloatingPointIeee754
         return d;
     }
 
-    /// <summary><see cref="Forward(ReadOnlySpan{T}, int, int)"/> on a (B, T, F) tensor, used only as a container.</summary>
+    /// <summary><see cref="Forward(ReadOnlySpan{T}, int, int, int[])"/> on a (B, T, F) tensor, used only as a container.</summary>
     /// <param name="input">(batch, time, F); no graph is recorded.</param>
+    /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
     /// <returns>(batch, time, O).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
-    /// <exception cref="ArgumentException">The tensor is not (B, T, F).</exception>
-    public Tensor<T> Forward(Tensor<T> input)
+    /// <exception cref="ArgumentException">The tensor is not (B, T, F), or a bad length.</exception>
+    public Tensor<T> Forward(Tensor<T> input, int[]? lengths = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank != 3 || input.Shape[2] != InputSize)
             throw new ArgumentException($"ReferenceModel.Forward: input must be (batch, time, {InputSize}) but has shape ({string.Join(", ", input.Shape.ToArray())}).", nameof(input));
-        return Tensor.FromArray(Forward(input.AsSpan(), input.Shape[0], input.Shape[1]), input.Shape[0], input.Shape[1], OutputSize);
+        return Tensor.FromArray(Forward(input.AsSpan(), input.Shape[0], input.Shape[1], lengths), input.Shape[0], input.Shape[1], OutputSize);
     }
 
     /// <summary><see cref="Backward(ReadOnlySpan{T})"/> on a (B, T, O) tensor, used only as a container.</summary>

@@ -19,7 +19,7 @@ public sealed class SafeTensorsWriter
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
 
-    /// <summary>Adds a tensor (its values are copied now).</summary>
+    /// <summary>Adds a tensor (its values are copied now) in its own element type: float as F32, double as F64, Half as F16.</summary>
     /// <param name="name">The tensor's name in the file: unique, not empty, not <c>__metadata__</c>.</param>
     /// <param name="tensor">Any shape; stored row-major.</param>
     /// <returns>This writer, for chaining.</returns>
@@ -28,39 +28,53 @@ public sealed class SafeTensorsWriter
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     public SafeTensorsWriter Add<T>(string name, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var dtype = typeof(T) == typeof(float) ? SafeTensorsDType.F32
+            : typeof(T) == typeof(double) ? SafeTensorsDType.F64
+            : typeof(T) == typeof(Half) ? SafeTensorsDType.F16
+            : throw new NotSupportedException($"SafeTensorsWriter.Add: element type {typeof(T).Name} has no safetensors dtype here (float, double, Half).");
+        return Add(name, tensor, dtype);
+    }
+
+    /// <summary>
+    /// Adds a tensor (its values are copied now) stored as <paramref name="dtype"/>: F64, F32, F16 or BF16,
+    /// each value rounded to the nearest representable one (ties to even), as PyTorch's <c>.to(dtype)</c> does.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is empty, reserved (<c>__metadata__</c>) or already used.</exception>
+    /// <exception cref="NotSupportedException"><paramref name="dtype"/> is not a floating-point dtype.</exception>
+    public SafeTensorsWriter Add<T>(string name, Tensor<T> tensor, SafeTensorsDType dtype) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         ArgumentNullException.ThrowIfNull(tensor);
         CheckName(name);
         var values = tensor.AsSpan();
-        byte[] data;
-        SafeTensorsDType dtype;
-        if (typeof(T) == typeof(float))
+        var data = new byte[values.Length * SafeTensorsDTypes.SizeOf(dtype)];
+        switch (dtype)
         {
-            dtype = SafeTensorsDType.F32;
-            data = new byte[values.Length * 4];
-            for (int i = 0; i < values.Length; i++)
-                BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(4 * i), float.CreateTruncating(values[i]));
-        }
-        else if (typeof(T) == typeof(double))
-        {
-            dtype = SafeTensorsDType.F64;
-            data = new byte[values.Length * 8];
-            for (int i = 0; i < values.Length; i++)
-                BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(8 * i), double.CreateTruncating(values[i]));
-        }
-        else if (typeof(T) == typeof(Half))
-        {
-            dtype = SafeTensorsDType.F16;
-            data = new byte[values.Length * 2];
-            for (int i = 0; i < values.Length; i++)
-                BinaryPrimitives.WriteHalfLittleEndian(data.AsSpan(2 * i), Half.CreateTruncating(values[i]));
-        }
-        else
-        {
-            throw new NotSupportedException($"SafeTensorsWriter.Add: element type {typeof(T).Name} has no safetensors dtype here (float, double, Half).");
+            case SafeTensorsDType.F64:
+                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(8 * i), double.CreateTruncating(values[i]));
+                break;
+            case SafeTensorsDType.F32:
+                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(4 * i), float.CreateTruncating(values[i]));
+                break;
+            case SafeTensorsDType.F16:
+                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteHalfLittleEndian(data.AsSpan(2 * i), Half.CreateTruncating(values[i]));
+                break;
+            case SafeTensorsDType.BF16:
+                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(2 * i), ToBFloat16(float.CreateTruncating(values[i])));
+                break;
+            default:
+                throw new NotSupportedException($"SafeTensorsWriter.Add: '{name}': dtype {dtype} is not a floating-point dtype (F64, F32, F16, BF16).");
         }
         _tensors.Add((name, dtype, tensor.Shape.ToArray(), data));
         _names.Add(name);
         return this;
+    }
+
+    /// <summary>The upper half of an IEEE single, rounded to nearest even; NaN stays NaN.</summary>
+    private static ushort ToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value)) return (ushort)((bits >> 16) | 0x40); // quiet NaN
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
 
     /// <summary>Adds or replaces a <c>__metadata__</c> entry.</summary>

@@ -145,13 +145,9 @@ public sealed class SeedReferenceCell : IReferenceCell
     {
         ArgumentNullException.ThrowIfNull(layer);
         int f = layer.InputSize ?? throw new ArgumentException("SeedReferenceCell.For: build the layer first (its input size is unknown).", nameof(layer));
-        var kind = layer.Kind switch
-        {
-            CellKind.Rnn => ReferenceCellKind.Rnn,
-            CellKind.Gru => ReferenceCellKind.Gru,
-            _ => ReferenceCellKind.Lstm,
-        };
-        return new UnrolledReference(new SeedReferenceCell(kind, f, layer.HiddenSize, layer.OutputSize, kind == ReferenceCellKind.Gru && layer.Options.GruResetAfter));
+        var cell = layer.Cell.SeedReference(f, layer.HiddenSize, layer.OutputSize, layer.Options)
+            ?? throw new NotSupportedException($"SeedReferenceCell.For: cell '{layer.Cell.Name}' has no hand-derived reference node.");
+        return new UnrolledReference(cell);
     }
 
     /// <inheritdoc />

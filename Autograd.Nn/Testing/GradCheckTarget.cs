@@ -68,12 +68,20 @@ public abstract class GradCheckTarget
     {
         private Tensor<double>? _h, _c;
 
-        public override string Name => layer.Options.GruResetAfter && layer.Kind == CellKind.Gru ? "Gru (reset after)" : layer.Kind.ToString();
+        public override string Name
+        {
+            get
+            {
+                string name = char.ToUpperInvariant(layer.Cell.Name[0]) + layer.Cell.Name[1..];
+                string form = layer.Cell.DescribeOptions(layer.Options);
+                return form.Length == 0 ? name : $"{name} ({form})";
+            }
+        }
 
         public override int InputSize => inputSize;
 
         public override IReadOnlyList<(string Name, int Size)> State
-            => layer.Kind == CellKind.Lstm ? [("h", layer.HiddenSize), ("c", layer.HiddenSize)] : [("h", layer.HiddenSize)];
+            => [.. layer.Cell.StateNames.Select(n => (n, layer.HiddenSize))];
 
         public override IEnumerable<(string Name, Tensor<double> Parameter)> NamedParameters() => layer.NamedParameters();
 

@@ -132,7 +132,7 @@ public class CliOptionTests
         Assert.That(r.StdOut, Does.Contain("autodiff vs FD").And.Contain("autodiff vs reference").And.Contain("reference vs FD"));
         Assert.That(r.StdOut, Does.Not.Contain("FAIL"));
         Assert.That(lines.Last(l => l.Length > 0), Is.EqualTo("gradcheck: passed"));
-        Assert.That(r.StdOut, Does.Contain(extra.Length > 0 ? "Gru (reset after)" : $"gradcheck {char.ToUpperInvariant(cell[0])}{cell[1..]}:"));
+        Assert.That(r.StdOut, Does.Contain(extra.Length > 0 ? "Gru (reset_after=true)" : $"gradcheck {char.ToUpperInvariant(cell[0])}{cell[1..]}"));
     }
 
     [Test]

@@ -254,6 +254,30 @@ public class GemmPackCacheTests
     }
 
     [Test]
+    public void CacheHits_GiveBitwiseTheUncachedResult([Values(false, true)] bool transA, [Values(false, true)] bool transB,
+        [Values(1, 5, 32, 200)] int m)
+    {
+        // A cached (packed) B may change speed, never a result: the same inputs must give the same bits on the
+        // first (uncached) and later (cached) calls, on the direct path (small) and the blocked one (large).
+        foreach (var (k, n) in new[] { (40, 70), (300, 500) })
+        {
+            var rng = new Random(m * 31 + k);
+            var a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+            var b = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+            var cache = new GemmPackCache<float>();
+            var first = new float[m * n];
+            Gemm.Multiply<float>(transA, transB, m, n, k, a, b, first, accumulate: false, cache);
+            for (int use = 0; use < 3; use++)
+            {
+                var again = new float[m * n];
+                Gemm.Multiply<float>(transA, transB, m, n, k, a, b, again, accumulate: false, cache);
+                Assert.That(again, Is.EqualTo(first), $"use {use + 2}, k={k}, n={n}");
+            }
+            cache.Dispose();
+        }
+    }
+
+    [Test]
     public void TransposedUse_InBackward_IsCachedSeparately_AndCorrect()
     {
         var rng = new Random(4);

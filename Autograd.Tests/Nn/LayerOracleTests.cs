@@ -70,10 +70,17 @@ public class LayerOracleTests(string backend) : BackendFixture(backend)
         yield return new TestCaseData(L((ReferenceCellKind.Lstm, 9, 7, false)), 1, 3, 2).SetName("Lstm_B1_T3");
         yield return new TestCaseData(L((ReferenceCellKind.Gru, 5, 6, false), (ReferenceCellKind.Lstm, 7, 3, false)), 2, 12, 4).SetName("Gru_Lstm_B2_T12");
         yield return new TestCaseData(L((ReferenceCellKind.Lstm, 5, 6, false), (ReferenceCellKind.Rnn, 4, 5, false), (ReferenceCellKind.Gru, 6, 3, true)), 4, 60, 3).SetName("Lstm_Rnn_GruResetAfter_B4_T60");
+        // Padded batches (PyTorch's packed sequences): ended rows keep their state and output zero.
+        int[] lengths = [9, 3, 1, 6];
+        yield return new TestCaseData(L((ReferenceCellKind.Rnn, 5, 4, false)), 4, 9, 3, lengths).SetName("Rnn_Lengths");
+        yield return new TestCaseData(L((ReferenceCellKind.Gru, 5, 4, false)), 4, 9, 3, lengths).SetName("Gru_Lengths");
+        yield return new TestCaseData(L((ReferenceCellKind.Gru, 5, 4, true)), 4, 9, 3, lengths).SetName("GruResetAfter_Lengths");
+        yield return new TestCaseData(L((ReferenceCellKind.Lstm, 5, 4, false)), 4, 9, 3, lengths).SetName("Lstm_Lengths");
+        yield return new TestCaseData(L((ReferenceCellKind.Lstm, 6, 5, false), (ReferenceCellKind.Gru, 4, 3, true), (ReferenceCellKind.Rnn, 5, 2, false)), 4, 9, 3, lengths).SetName("Lstm_GruResetAfter_Rnn_Lengths");
     }
 
     [TestCaseSource(nameof(ReferenceCases))]
-    public void ComposedModel_MatchesHandDerivedReference((ReferenceCellKind Kind, int H, int O, bool ResetAfter)[] spec, int batch, int time, int features)
+    public void ComposedModel_MatchesHandDerivedReference((ReferenceCellKind Kind, int H, int O, bool ResetAfter)[] spec, int batch, int time, int features, int[]? lengths = null)
     {
         var rng = new Random(17);
         int f = features;
@@ -95,8 +102,8 @@ public class LayerOracleTests(string backend) : BackendFixture(backend)
         int[] yShape = [batch, time, spec[^1].O];
 
         const double Tol = 1e-10;
-        var y = model.Forward(x);
-        var yRef = reference.Forward(x.AsSpan(), batch, time);
+        var y = model.Forward(x, lengths);
+        var yRef = reference.Forward(x.AsSpan(), batch, time, lengths);
         double worst = GoldenAssert.Close(y.AsSpan(), yRef, yShape, "output", Tol);
         y.Backward(dy);
         var dxRef = reference.Backward(dy.AsSpan());
@@ -104,15 +111,16 @@ public class LayerOracleTests(string backend) : BackendFixture(backend)
             worst = Math.Max(worst, GoldenAssert.Close(p.Grad!.AsSpan(), reference.Grad(key), p.Shape.ToArray(), $"d/d {key}", Tol));
         worst = Math.Max(worst, GoldenAssert.Close(x.Grad!.AsSpan(), dxRef, x.Shape.ToArray(), "d/d input", Tol));
 
-        // The seed's carry: a second batch starts from the batch mean of the first's final state, a
-        // non-zero state; its gradients must match the reference's too.
+        // The seed's carry: a second batch starts from the batch mean of the first's final state (each
+        // sequence's state after its own last valid step), a non-zero state; its gradients must match the reference's too.
         var x2 = Tensor.Randn<double>(rng, batch, time, features);
         x2.RequiresGrad = true;
+        var lengths2 = lengths?.Reverse().ToArray();
         var dy2 = Tensor.Randn<double>(rng, batch, time, spec[^1].O);
         model.ZeroGrad();
         reference.ZeroGrad();
-        var y2 = model.Forward(x2);
-        worst = Math.Max(worst, GoldenAssert.Close(y2.AsSpan(), reference.Forward(x2.AsSpan(), batch, time), yShape, "second batch output", Tol));
+        var y2 = model.Forward(x2, lengths2);
+        worst = Math.Max(worst, GoldenAssert.Close(y2.AsSpan(), reference.Forward(x2.AsSpan(), batch, time, lengths2), yShape, "second batch output", Tol));
         y2.Backward(dy2);
         var dx2Ref = reference.Backward(dy2.AsSpan());
         foreach (var (key, p) in model.NamedParameters())

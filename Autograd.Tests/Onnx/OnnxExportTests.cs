@@ -14,7 +14,7 @@ namespace Autograd.Tests.Onnx;
 public class OnnxExportTests
 {
     private const int Vocab = 11;
-    private const float Tolerance = 1e-5f;
+    internal const float Tolerance = 1e-5f;
 
     /// <summary>One layer of a stack; the last layer's output size is always <see cref="Vocab"/>.</summary>
     public sealed record LayerSpec(CellKind Kind, int Hidden, int Output = Vocab, bool ResetAfter = false)
@@ -69,11 +69,14 @@ public class OnnxExportTests
         return model;
     }
 
+    /// <summary>The stacks here are of unidirectional recurrent layers.</summary>
+    private static IReadOnlyList<RecurrentLayer<float>> LayersOf(RnnModel<float> model) => model.Layers.Cast<RecurrentLayer<float>>().ToArray();
+
     private static int[] RandomIds(Random rng, int n) => Enumerable.Range(0, n).Select(_ => rng.Next(Vocab)).ToArray();
 
     private static float[] RandomFloats(Random rng, int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)(scale * (2 * rng.NextDouble() - 1))).ToArray();
 
-    private static byte[] Export(RnnModel<float> model, OnnxExportOptions? options = null)
+    internal static byte[] Export(RnnModel<float> model, OnnxExportOptions? options = null)
     {
         using var stream = new MemoryStream();
         OnnxExporter.Export(model, stream, options);
@@ -91,9 +94,9 @@ public class OnnxExportTests
     private static List<(string, Array, long[])> StateInputs(RnnModel<float> model, int batch)
     {
         var inputs = new List<(string, Array, long[])>();
-        for (int i = 0; i < model.Layers.Count; i++)
+        for (int i = 0; i < LayersOf(model).Count; i++)
         {
-            var layer = model.Layers[i];
+            var layer = LayersOf(model)[i];
             long[] shape = [1, batch, layer.HiddenSize];
             inputs.Add((OnnxExporter.InitialHidden(i), AsOnnxState(layer.StartH!, batch), shape));
             if (layer.Kind == CellKind.Lstm) inputs.Add((OnnxExporter.InitialCell(i), AsOnnxState(layer.StartC!, batch), shape));
@@ -101,7 +104,7 @@ public class OnnxExportTests
         return inputs;
     }
 
-    private static float MaxAbsDiff(float[] a, float[] b)
+    internal static float MaxAbsDiff(float[] a, float[] b)
     {
         Assert.That(a, Has.Length.EqualTo(b.Length), "element count");
         float max = 0;
@@ -118,7 +121,7 @@ public class OnnxExportTests
         var rng = new Random(11);
         const int b = 3, t = 9; // a batch size other than training's: the (1, H) state is repeated
         var ids = RandomIds(rng, b * t);
-        foreach (var layer in model.Layers)
+        foreach (var layer in LayersOf(model))
             Assert.That(MaxAbs(layer.StartH!.ToArray()), Is.GreaterThan(1e-3f), "training should leave a non-zero carried state");
         var state = StateInputs(model, b);
 
@@ -132,9 +135,9 @@ public class OnnxExportTests
         TestContext.Out.WriteLine($"max |ours - ORT| output = {error:E2} (output max |x| = {MaxAbs(ours):F3})");
         Assert.That(error, Is.LessThanOrEqualTo(Tolerance));
         // The library stores the batch mean of the final state; ORT returns the final state per row.
-        for (int i = 0; i < model.Layers.Count; i++)
+        for (int i = 0; i < LayersOf(model).Count; i++)
         {
-            var layer = model.Layers[i];
+            var layer = LayersOf(model)[i];
             AssertBatchMean(layer.StartH!, theirs[OnnxExporter.FinalHidden(i)], b, $"layer {i} hidden");
             if (layer.Kind == CellKind.Lstm) AssertBatchMean(layer.StartC!, theirs[OnnxExporter.FinalCell(i)], b, $"layer {i} cell");
         }
@@ -156,7 +159,7 @@ public class OnnxExportTests
         var rng = new Random(12);
         const int b = 3, t = 6;
         // A different random state per row, so a mix-up of rows or of h and c cannot pass.
-        foreach (var layer in model.Layers)
+        foreach (var layer in LayersOf(model))
         {
             int h = layer.HiddenSize;
             layer.SetState(Tensor.FromArray(RandomFloats(rng, b * h, 0.8), b, h),
@@ -173,9 +176,9 @@ public class OnnxExportTests
 
         float error = MaxAbsDiff(ours, theirs[OnnxExporter.Output]);
         float stateError = 0;
-        for (int i = 0; i < model.Layers.Count; i++)
+        for (int i = 0; i < LayersOf(model).Count; i++)
         {
-            var layer = model.Layers[i];
+            var layer = LayersOf(model)[i];
             stateError = MathF.Max(stateError, MaxAbsDiff(layer.StartH!.ToArray(), theirs[OnnxExporter.FinalHidden(i)]));
             if (layer.Kind == CellKind.Lstm)
                 stateError = MathF.Max(stateError, MaxAbsDiff(layer.StartC!.ToArray(), theirs[OnnxExporter.FinalCell(i)]));
@@ -208,7 +211,7 @@ public class OnnxExportTests
     }
 
     /// <summary>(b, t, f) row-major → (t, b, f), by index arithmetic.</summary>
-    private static float[] TimeMajor(float[] x, int b, int t, int f)
+    internal static float[] TimeMajor(float[] x, int b, int t, int f)
     {
         var y = new float[x.Length];
         for (int i = 0; i < b; i++)
@@ -248,11 +251,11 @@ public class OnnxExportTests
         using var ort = new OrtSession(Export(model));
         var theirTokens = new List<int>();
         var state = new Dictionary<string, float[]>();
-        for (int i = 0; i < model.Layers.Count; i++)
+        for (int i = 0; i < LayersOf(model).Count; i++)
         {
-            int h = model.Layers[i].HiddenSize;
+            int h = LayersOf(model)[i].HiddenSize;
             state[OnnxExporter.InitialHidden(i)] = new float[b * h];
-            if (model.Layers[i].Kind == CellKind.Lstm) state[OnnxExporter.InitialCell(i)] = new float[b * h];
+            if (LayersOf(model)[i].Kind == CellKind.Lstm) state[OnnxExporter.InitialCell(i)] = new float[b * h];
         }
         long[] feed = promptIds.Select(i => (long)i).ToArray();
         int time = prompt;

@@ -20,7 +20,7 @@ internal sealed class OrtSession : IDisposable
 
     public InferenceSession Session => _session;
 
-    /// <summary>Runs with float and int64 inputs; returns every graph output as a flat float array.</summary>
+    /// <summary>Runs with float, int64 and int32 inputs; returns every graph output as a flat float array.</summary>
     public Dictionary<string, float[]> Run(params (string Name, Array Data, long[] Shape)[] inputs)
     {
         var values = new List<OrtValue>();
@@ -32,6 +32,7 @@ internal sealed class OrtSession : IDisposable
                 {
                     float[] f => OrtValue.CreateTensorValueFromMemory(f, shape),
                     long[] l => OrtValue.CreateTensorValueFromMemory(l, shape),
+                    int[] i => OrtValue.CreateTensorValueFromMemory(i, shape),
                     _ => throw new ArgumentException($"OrtSession.Run: unsupported input type {data.GetType().Name}."),
                 });
             }

@@ -74,7 +74,17 @@ public class LongSequenceTests
             GC.KeepAlive(y);
             return bytes;
         }
-        long small = GraphBytes(1000), large = GraphBytes(4000);
+        // Each on a fresh thread: buffers that earlier tests left in this thread's pool would otherwise be
+        // reused by one measurement and not the other.
+        static long OnFreshThread(Func<long> measure)
+        {
+            long result = 0;
+            var thread = new Thread(() => result = measure());
+            thread.Start();
+            thread.Join();
+            return result;
+        }
+        long small = OnFreshThread(() => GraphBytes(1000)), large = OnFreshThread(() => GraphBytes(4000));
         double ratio = (double)large / small;
         TestContext.Out.WriteLine($"graph bytes: T=1000 {small}, T=4000 {large}; per step {small / 1000.0:F0} / {large / 4000.0:F0}; ratio {ratio:F2}");
         Assert.That(ratio, Is.InRange(3.6, 4.4), "memory held by the graph is linear in T");

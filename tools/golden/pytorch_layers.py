@@ -277,9 +277,15 @@ def embedding_case():
     # embedding gradient = sum over valid positions of d loss / d emb
     e = model.embedding(ids).detach().requires_grad_()
     o2, _, _ = run_rnn(model.lstm, e, lengths, None)
-    (model.head(o2) * G * mask.unsqueeze(-1)).sum().backward()
-    expect = torch.zeros(VOCAB, EMBED).index_add_(0, ids.reshape(-1), e.grad.reshape(-1, EMBED))
+    # autograd.grad, not backward(): a second backward would add into the lstm/head .grad recorded above.
+    (ge,) = torch.autograd.grad((model.head(o2) * G * mask.unsqueeze(-1)).sum(), e)
+    expect = torch.zeros(VOCAB, EMBED).index_add_(0, ids.reshape(-1), ge.reshape(-1, EMBED))
     close(expect, params["embedding.weight"].grad * 1.0, "embedding gradient = scatter-add", 1e-12)
+    # the recorded .grad is exactly one backward pass of the loss (nothing accumulated twice)
+    o3, _, _ = run_rnn(model.lstm, model.embedding(ids), lengths, None)
+    fresh = torch.autograd.grad((model.head(o3) * G * mask.unsqueeze(-1)).sum(), [params[n] for n in names])
+    for n, gr in zip(names, fresh):
+        close(gr, params[n].grad, f"gradient of {n} = one pass of the loss", 1e-13)
 
     case = {
         "generator": GENERATOR,

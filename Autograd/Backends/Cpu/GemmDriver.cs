@@ -119,7 +119,9 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
     /// </summary>
     public static void Direct(in GemmProblem<T> p)
     {
-        if (p.PackedB != null && p.K <= KBlock(p.K) && p.M > 1)
+        // Only where the unpacked path runs the same micro-kernel over the same k order (not the dot-product
+        // path for A·Bᵀ nor the single-row path): a cache hit must never change a result.
+        if (p.PackedB != null && p.K <= KcMax && p.M > 1 && !(p.TransB && !p.TransA))
         {
             DirectPacked(p);
             return;
