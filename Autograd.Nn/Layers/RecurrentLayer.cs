@@ -159,18 +159,34 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         CheckInput(input, lengths);
         int b = input.Size(0), t = input.Size(1), f = input.Size(2);
         Build(f);
-        return Unroll((w, bias) => input.Reshape(b * t, f).MatMul(w) + bias, b, t, lengths, initialStates?[0]);
+        // Rows reordered time-major (row t·B + b) before the projection, so each step's slice is a view.
+        return Unroll((w, bias) => input.Reshape(b * t, f).IndexSelect(TimeMajorRows(b, t)).MatMul(w) + bias, b, t, lengths, initialStates?[0]);
     }
 
     internal override Tensor<T> RunOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths, IReadOnlyList<Tensor<T>>?[]? initialStates)
     {
         CheckIds(ids, batch, time, lengths);
         Build(vocabSize);
-        return Unroll((w, bias) => w.IndexSelect(ids) + bias, batch, time, lengths, initialStates?[0]);
+        var rows = TimeMajorRows(batch, time);
+        var timeMajorIds = new int[ids.Length];
+        for (int i = 0; i < ids.Length; i++) timeMajorIds[i] = ids[rows[i]];
+        return Unroll((w, bias) => w.IndexSelect(timeMajorIds) + bias, batch, time, lengths, initialStates?[0]);
+    }
+
+    private int[]? _timeMajorRows;
+
+    /// <summary>Row t·B + b of the result is row b·T + t of a batch-major (B·T, ·) matrix: the permutation to time-major.</summary>
+    private int[] TimeMajorRows(int batch, int time)
+    {
+        if (_timeMajorRows is { } cached && cached.Length == batch * time && (batch == 1 || cached[1] == time)) return cached;
+        var rows = new int[batch * time];
+        for (int t = 0; t < time; t++)
+            for (int b = 0; b < batch; b++) rows[t * batch + b] = b * time + t;
+        return _timeMajorRows = rows;
     }
 
     /// <summary>Runs the cell over time from the projected inputs.</summary>
-    /// <param name="project">Makes the (B·T, G·H) input projection from the fused input weights and biases.</param>
+    /// <param name="project">Makes the (T·B, G·H) input projection, time-major, from the fused input weights and biases.</param>
     /// <param name="batch">B.</param>
     /// <param name="time">T.</param>
     /// <param name="lengths">Per-sequence lengths, or null for full length.</param>
@@ -185,7 +201,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         using (Tensor.Recycling())
         {
             var (w, bias) = InputProjection();
-            var xs = project(w, bias).Reshape(batch, time, -1);
+            var xs = project(w, bias).Reshape(time, batch, -1);
             RunSteps(CreateStep(), xs, state, hs, lengths, allRunning, steps);
             if (steps < time)
             {
@@ -212,10 +228,10 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     /// </summary>
     private static void RunSteps(IRecurrentStep<T> step, Tensor<T> xs, Tensor<T>[] state, Tensor<T>[] hs, int[]? lengths, int allRunning, int steps)
     {
-        int batch = xs.Size(0);
+        int batch = xs.Size(1);
         for (int t = 0; t < steps; t++)
         {
-            var x = xs.Slice(1, t, 1).Reshape(batch, -1);
+            var x = xs.Slice(0, t, 1).Reshape(batch, -1); // xs is time-major: a view, no copy
             if (lengths is null || t < allRunning)
             {
                 step.Step(x, state);
