@@ -10,6 +10,15 @@ public sealed partial class Tensor<T>
     /// <summary>Per-pass gradient of a non-leaf tensor; recycled as soon as its node has run.</summary>
     private Storage<T>? _passGrad;
 
+    /// <summary>Where this tensor's gradient starts in <see cref="_passGrad"/> (non-zero for a window of its base's).</summary>
+    private int _passGradOffset;
+
+    /// <summary>
+    /// True when <see cref="_passGrad"/> is a window of the gradient of the tensor this one is a view of (a reshape or
+    /// a contiguous slice): consumers add straight into the base's gradient, so the view's own backward has nothing to do.
+    /// </summary>
+    private bool _passGradBorrowed;
+
     /// <summary>True while <see cref="_passGrad"/> was rented but nothing has been written to it yet.</summary>
     private bool _passGradFresh;
 
@@ -159,7 +168,8 @@ public sealed partial class Tensor<T>
                 if (order[i]._passGrad is { } stale)
                 {
                     order[i]._passGrad = null;
-                    K.Recycle(stale);
+                    if (!order[i]._passGradBorrowed) K.Recycle(stale);
+                    order[i]._passGradBorrowed = false;
                 }
             order.Clear();
             t_order = order;
@@ -171,15 +181,18 @@ public sealed partial class Tensor<T>
         var node = t.Creator!;
         t.FlushDeferred();
         var g = t._passGrad;
+        bool borrowed = t._passGradBorrowed;
         t._passGrad = null;
+        t._passGradBorrowed = false;
         if (g is null) return; // nothing flowed here (e.g. the seed's graph never used it)
         if (node.Released)
             throw new InvalidOperationException($"Backward: the graph through {node.Name} was already released by an earlier backward pass; pass retainGraph: true to walk it twice.");
         var inputs = node.Inputs;
         var k = K;
-        node.Backward(t, new Buffer<T>(g, 0, t.Length));
+        // A view whose gradient was a window of its base's has already delivered it.
+        if (!borrowed) node.Backward(t, new Buffer<T>(g, t._passGradOffset, t.Length));
         if (Anomaly.Enabled) CheckGradients(node, inputs);
-        k.Recycle(g);
+        if (!borrowed) k.Recycle(g);
         if (!retainGraph)
         {
             node.Release();
@@ -196,7 +209,7 @@ public sealed partial class Tensor<T>
             if (!x._requiresGrad) continue;
             Buffer<T>? grad = x.Creator is null
                 ? x.Grad?.Buffer
-                : (x._passGrad is null ? null : new Buffer<T>(x._passGrad, 0, x.Length));
+                : (x._passGrad is null ? null : new Buffer<T>(x._passGrad, x._passGradOffset, x.Length));
             if (grad is { } gb && !K.AllFinite(gb))
                 throw new AnomalyException(
                     $"Anomaly: the backward of {node.Name} (created at {node.CreationSite ?? "unknown: enable anomaly detection before the forward pass"}) " +
@@ -273,13 +286,26 @@ public sealed partial class Tensor<T>
         }
         if (_passGrad is null)
         {
-            // Pooled: a non-leaf gradient lives only until its node has run.
-            _passGrad = K.Rent(Length);
-            _passGradFresh = true;
+            if (Creator.ViewOf is { } source && source._requiresGrad)
+            {
+                // A view's gradient is the matching window of its source's (zero-filled when new).
+                var whole = source.GradBuffer;
+                _passGrad = whole.Storage;
+                _passGradOffset = whole.Offset + (_offset - source._offset);
+                _passGradBorrowed = true;
+                _passGradFresh = false;
+            }
+            else
+            {
+                // Pooled: a non-leaf gradient lives only until its node has run.
+                _passGrad = K.Rent(Length);
+                _passGradOffset = 0;
+                _passGradFresh = true;
+            }
         }
         accumulate = !_passGradFresh;
         _passGradFresh = false;
-        return new Buffer<T>(_passGrad, 0, Length);
+        return new Buffer<T>(_passGrad, _passGradOffset, Length);
     }
 
     /// <summary>A zero-filled tensor that never comes from the pool (it outlives any graph).</summary>

@@ -24,6 +24,13 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Set once the backward pass has freed what this node saved.</summary>
     internal bool Released { get; private set; }
 
+    /// <summary>
+    /// For ops whose result is a view of their one input (same storage, a contiguous window of it): that input.
+    /// The engine then hands the result's gradient out as the matching window of the input's gradient, so the
+    /// op's backward never copies it.
+    /// </summary>
+    internal virtual Tensor<T>? ViewOf => null;
+
     /// <summary>The op's name for messages (e.g. "MatMul").</summary>
     internal abstract string Name { get; }
 

@@ -42,6 +42,8 @@ public sealed partial class Tensor<T>
     {
         internal override string Name => "Reshape";
 
+        internal override Tensor<T>? ViewOf => Inputs.Length > 0 ? Inputs[0] : null;
+
         internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
             var dx = Inputs[0].GradBufferFor(out bool accumulate);

@@ -31,12 +31,14 @@ public sealed partial class Tensor<T>
             int run = length * inner;
             if (r.Length > 0) K.CopyRuns(Buffer.Slice(start * inner, Length - start * inner), size * inner, r.Buffer, run, outer, run, accumulate: false);
         }
-        return ShouldRecord(this) ? r.WithCreator(new SliceNode(this, ax, start)) : r;
+        return ShouldRecord(this) ? r.WithCreator(new SliceNode(this, ax, start, view: outer == 1)) : r;
     }
 
-    private sealed class SliceNode(Tensor<T> x, int axis, int start) : Node<T>(x)
+    private sealed class SliceNode(Tensor<T> x, int axis, int start, bool view) : Node<T>(x)
     {
         internal override string Name => "Slice";
+
+        internal override Tensor<T>? ViewOf => view && Inputs.Length > 0 ? Inputs[0] : null;
 
         internal override void Backward(Tensor<T> output, Buffer<T> g)
         {
