@@ -297,6 +297,8 @@ public sealed class CharTrainer
     /// <summary>The larger of the step fraction and the time fraction of this run's budget.</summary>
     private double Progress(long steps, TimeSpan elapsed)
     {
+        // The first step is at the peak: the setup before it (building, loading) is not training time.
+        if (steps == 0) return 0;
         double p = 0;
         if (_options.MaxSteps is long max) p = Math.Max(p, steps / (double)max);
         if (_options.TimeBudget is TimeSpan budget) p = Math.Max(p, elapsed / budget);

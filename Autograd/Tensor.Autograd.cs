@@ -176,6 +176,25 @@ public sealed partial class Tensor<T>
         }
     }
 
+    /// <summary>The gradient storage of the node now running, while nobody has adopted it.</summary>
+    [ThreadStatic] private static Storage<T>? t_runningGradient;
+
+    /// <summary>
+    /// Takes the running node's whole output gradient <paramref name="g"/> as this tensor's gradient instead of
+    /// copying it (an Add passing its gradient through): possible when nothing has been written for this tensor
+    /// yet and it is an op result with its own buffer. The node must not write <paramref name="g"/> afterwards.
+    /// </summary>
+    internal bool TryAdoptGradient(Buffer<T> g)
+    {
+        if (Creator is null || _passGrad is not null || Creator.ViewOf is not null || !ReferenceEquals(g.Storage, t_runningGradient)
+            || g.Offset != 0 || g.Length != Length) return false;
+        _passGrad = g.Storage;
+        _passGradOffset = 0;
+        _passGradFresh = false;
+        t_runningGradient = null; // now this tensor's: its own node recycles it
+        return true;
+    }
+
     private static void RunNode(Tensor<T> t, bool retainGraph)
     {
         var node = t.Creator!;
@@ -190,9 +209,15 @@ public sealed partial class Tensor<T>
         var inputs = node.Inputs;
         var k = K;
         // A view whose gradient was a window of its base's has already delivered it.
-        if (!borrowed) node.Backward(t, new Buffer<T>(g, t._passGradOffset, t.Length));
+        if (!borrowed)
+        {
+            t_runningGradient = t._passGradOffset == 0 && g.Length == t.Length ? g : null;
+            node.Backward(t, new Buffer<T>(g, t._passGradOffset, t.Length));
+            bool adopted = t_runningGradient is null && t._passGradOffset == 0 && g.Length == t.Length;
+            t_runningGradient = null;
+            if (!adopted) k.Recycle(g);
+        }
         if (Anomaly.Enabled) CheckGradients(node, inputs);
-        if (!borrowed) k.Recycle(g);
         if (!retainGraph)
         {
             node.Release();

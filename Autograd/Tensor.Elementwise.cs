@@ -34,6 +34,7 @@ public sealed partial class Tensor<T>
             k.ReduceTo(g, gShape, target.GradBuffer, target._shape, negate ? -T.One : T.One);
             return;
         }
+        if (!negate && target.TryAdoptGradient(g)) return;
         var dst = target.GradBufferFor(out bool accumulate);
         if (negate) k.Map(NegateProgram, [g], dst, accumulate);
         else k.Copy(g, dst, accumulate);
