@@ -7,6 +7,11 @@ internal sealed partial class CpuKernels<T>
     {
         if (destination.Length == 0) return;
         int n = destination.Length;
+        if (n == 1 && a.Length == 1 && b.Length == 1)
+        {
+            S(destination)[0] = ScalarOp(op, S(a)[0], S(b)[0]);
+            return;
+        }
         // The common cases (equal shapes, one scalar side) are flat and split across threads.
         if (a.Length == n && b.Length == n) { FlatWork.Instance.Run(FlatWork.Kind.Binary, op, a, b, destination, default, n); return; }
         if (a.Length == n && b.Length == 1) { FlatWork.Instance.Run(FlatWork.Kind.BinaryScalarRight, op, a, default, destination, default, n, S(b)[0]); return; }

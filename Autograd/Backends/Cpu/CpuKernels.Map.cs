@@ -21,6 +21,12 @@ internal sealed unsafe partial class CpuKernels<T>
         foreach (var b in inputs)
             if (b.Length != n) throw new ArgumentException($"Map: program '{program}' got an input of {b.Length} elements for a destination of {n}.");
         if (n == 0) return;
+        if (n == 1)
+        {
+            // A scalar (graphs of scalar ops): evaluate the steps on values, no pinning, no chunks.
+            MapScalar(program, inputs, destination, accumulate);
+            return;
+        }
 
         // fixed (not Memory.Pin, which allocates a GC handle): a scalar op must cost nanoseconds, not a handle.
         if (inputs.Length <= 4)
@@ -53,6 +59,24 @@ internal sealed unsafe partial class CpuKernels<T>
         {
             foreach (var p in pins) p.Dispose();
         }
+    }
+
+    private static void MapScalar(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, Buffer<T> destination, bool accumulate)
+    {
+        var steps = program.Steps;
+        Span<T> regs = steps.Count <= 32 ? stackalloc T[steps.Count] : new T[steps.Count];
+        for (int i = 0; i < steps.Count; i++)
+        {
+            var s = steps[i];
+            regs[i] = s.Op switch
+            {
+                ElementwiseOp.Input => S(inputs[s.Left])[0],
+                ElementwiseOp.Constant => T.CreateTruncating(s.Value),
+                _ => ScalarOp(s.Op, regs[s.Left], s.Right >= 0 ? regs[s.Right] : T.Zero),
+            };
+        }
+        ref T d = ref S(destination)[0];
+        d = accumulate ? d + regs[^1] : regs[^1];
     }
 
     private static T[] Arr(Buffer<T> b) => b.Storage is HostStorage<T> h ? h.Array : [];

@@ -28,7 +28,8 @@ internal sealed partial class CpuKernels<T>
         {
             (_kind, _op, _a, _b, _c, _d, _flag) = (kind, op, a, b, c, d, flag);
             (_s0, _s1, _s2, _s3, _s4, _s5, _s6, _s7) = (s0, s1, s2, s3, s4, s5, s6, s7);
-            Run(n, FlatBlock, n);
+            if (n <= FlatBlock) Execute(0, 0, n); // one block: no dispatch
+            else Run(n, FlatBlock, n);
             _a = _b = _c = _d = default;
         }
 
