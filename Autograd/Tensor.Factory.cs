@@ -114,9 +114,10 @@ public static class Tensor
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Length == 0) throw new ArgumentException("Stack: needs at least one tensor.", nameof(tensors));
+        for (int i = 0; i < tensors.Length; i++)
+            if (tensors[i] is null) throw new ArgumentException($"Stack: tensors[{i}] is null.", nameof(tensors));
         foreach (var t in tensors)
         {
-            ArgumentNullException.ThrowIfNull(t, nameof(tensors));
             if (!ShapeUtil.SameShape(t.Shape, tensors[0].Shape))
                 throw new ArgumentException($"Stack: shapes differ: {string.Join(", ", tensors.Select(x => ShapeUtil.Format(x.Shape)))}.", nameof(tensors));
         }

@@ -207,7 +207,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
 
     private static Tensor<T> Copy(Tensor<T> t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
 
-    /// <summary>Sets the carried state directly, e.g. for a sampler priming a model (detached copies are kept).</summary>
+    /// <summary>Sets the carried state directly, e.g. for a sampler priming a model (copies are kept: changing the arguments later changes nothing here).</summary>
     /// <param name="h">Hidden state (n, H): n = 1 broadcasts over any batch, otherwise one row per sequence; null for zeros.</param>
     /// <param name="c">LSTM cell state (n, H), as <paramref name="h"/>; must be null for RNN and GRU layers.</param>
     /// <exception cref="ArgumentException">A state that is not (n, H), or a cell state on a non-LSTM layer.</exception>
@@ -217,8 +217,8 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             throw new ArgumentException($"{Name}.SetState: hidden state must be (n, {HiddenSize}), got {Tensor.FormatShape(h.Shape)}.", nameof(h));
         if (c is not null && (Kind != CellKind.Lstm || c.Rank != 2 || c.Size(1) != HiddenSize))
             throw new ArgumentException($"{Name}.SetState: a cell state (n, {HiddenSize}) is for LSTM layers only, got {Tensor.FormatShape(c.Shape)}.", nameof(c));
-        _startH = h?.Detach();
-        _startC = c?.Detach();
+        _startH = h is null ? null : Copy(h);
+        _startC = c is null ? null : Copy(c);
     }
 
     /// <inheritdoc />
@@ -234,6 +234,11 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     {
         if (InputSize is null && InferInputSize(state, prefix) is int f && f > 0) Build(f);
     }
+
+    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+        => InputSize is null && InferInputSize(state, prefix) is int f && f > 0
+            ? Layout(Kind, f, HiddenSize, OutputSize).Select(p => (prefix + p.Name, p.Shape))
+            : base.LoadLayout(state, prefix);
 
     /// <summary>An input weight (F, H) drawn by the configured scheme.</summary>
     private protected Tensor<T> InputWeight(Random rng, int f, int fanIn)

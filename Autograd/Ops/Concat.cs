@@ -10,7 +10,8 @@ public sealed partial class Tensor<T>
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Length == 0) throw new ArgumentException("Concat: needs at least one tensor.", nameof(tensors));
-        foreach (var t in tensors) ArgumentNullException.ThrowIfNull(t, nameof(tensors));
+        for (int i = 0; i < tensors.Length; i++)
+            if (tensors[i] is null) throw new ArgumentException($"Concat: tensors[{i}] is null.", nameof(tensors));
         var first = tensors[0];
         int ax = ShapeUtil.NormalizeAxis(axis, first._shape, "Concat");
         int total = 0;
