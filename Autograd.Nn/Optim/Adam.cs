@@ -38,6 +38,9 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     public AdamOptions Options { get; }
 
     /// <inheritdoc />
+    protected override bool UsesStepCounts => true;
+
+    /// <inheritdoc />
     protected override void Update(int index, Tensor<T> parameter, Tensor<T> gradient)
     {
         // Bias correction by the parameter's own step count, as PyTorch's: a parameter first updated at a

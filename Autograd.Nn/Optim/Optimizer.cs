@@ -17,7 +17,7 @@ public interface IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// The optimizer's internal state, for checkpoints: <c>step</c> (the steps taken), and per parameter
-    /// index i its step count <c>step.{i}</c> (shape (1)) and its state tensors <c>{slot}.{i}</c> (e.g. <c>m.3</c>).
+    /// index i its state tensors <c>{slot}.{i}</c> (e.g. <c>m.3</c>) and, for rules that use one (Adam), its step count <c>step.{i}</c> (shape (1)).
     /// </summary>
     IReadOnlyDictionary<string, Tensor<T>> StateDict();
 
@@ -90,6 +90,12 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
     /// <summary>Steps taken so far.</summary>
     public long StepCount { get; protected set; }
 
+    /// <summary>
+    /// Whether the update rule reads <see cref="ParameterStepCount"/> (Adam's bias correction), so that
+    /// <see cref="StateDict"/> saves the counts (<c>step.{i}</c>); rules that do not (SGD) save none, as PyTorch's.
+    /// </summary>
+    protected virtual bool UsesStepCounts => false;
+
     /// <summary>The steps that updated parameter <paramref name="index"/> (those at which it had a gradient), this one included during <see cref="Update"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not a parameter index.</exception>
     public long ParameterStepCount(int index)
@@ -136,7 +142,7 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
             [StepKey] = Tensor.FromArray([T.CreateChecked(StepCount)], 1),
         };
         for (int i = 0; i < _steps.Length; i++)
-            if (_steps[i] > 0) d[$"{StepKey}.{i}"] = Tensor.FromArray([T.CreateChecked(_steps[i])], 1);
+            if (UsesStepCounts && _steps[i] > 0) d[$"{StepKey}.{i}"] = Tensor.FromArray([T.CreateChecked(_steps[i])], 1);
         foreach (var (name, slot) in _slots)
             for (int i = 0; i < slot.Length; i++)
                 if (slot[i] is { } v) d[$"{name}.{i}"] = Tensor.FromArray(v.ToArray(), Parameters[i].Shape.ToArray());

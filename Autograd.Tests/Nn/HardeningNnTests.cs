@@ -5,8 +5,8 @@ using static Autograd.Tests.Nn.OptimizerAndLossTests;
 namespace Autograd.Tests.Nn;
 
 /// <summary>
-/// Issue 13, classes 4–6 and Init: all-or-nothing state loading, SetState copies, per-parameter optimizer
-/// step counts and the optimizer's refusals. Each test fails on the code before the fix.
+/// Issue 13, classes 4–7 and Init: all-or-nothing state loading, SetState copies, per-parameter optimizer
+/// step counts and the optimizer's refusals, clipping huge float gradients. Each test fails on the code before the fix.
 /// </summary>
 public class HardeningNnTests
 {
@@ -205,6 +205,23 @@ public class HardeningNnTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => Init.Normal<float>(new Random(1), std, 2, 2))!;
         Assert.That(e.ParamName, Is.EqualTo("std"));
         Assert.That(Init.Normal<float>(new Random(1), 0.0, 2, 2).ToArray(), Is.All.EqualTo(0f), "σ = 0 is allowed (all zeros)");
+    }
+
+    [Test]
+    public void ClipNorm_OfHugeButFiniteFloatGradients_Clips_AndANullParameterChangesNothing()
+    {
+        var p = Tensor.Zeros<float>(2);
+        p.RequiresGrad = true;
+        (p * Tensor.FromArray(new[] { 1e20f, 1e20f }, 2)).Sum().Backward();
+        float norm = GradClip.ClipNorm([p], 1f);
+        Assert.That(norm, Is.EqualTo(Math.Sqrt(2) * 1e20).Within(1e-5).Percent, "the norm is finite in float (to float rounding)");
+        Assert.That(p.Grad!.ToArray(), Is.EqualTo(new[] { 1 / MathF.Sqrt(2), 1 / MathF.Sqrt(2) }).Within(1e-6f));
+
+        var before = p.Grad.ToArray();
+        var e = Assert.Throws<ArgumentException>(() => GradClip.ClipValue([p, null!], 0.1f))!;
+        Assert.That((e.ParamName, e.Message.Contains("parameters[1]")), Is.EqualTo(("parameters", true)));
+        Assert.That(p.Grad.ToArray(), Is.EqualTo(before), "checked before anything is clamped");
+        Assert.That(() => GradClip.ClipNorm<float>([null!], 1f), Throws.ArgumentException.With.Message.Contains("parameters[0]"));
     }
 
     [Test]
