@@ -88,6 +88,14 @@ public class PublicApiSweepTests
         }));
     }
 
+    /// <summary>The span-taking members reflection cannot call, with their reference parameters, by hand.</summary>
+    [Test]
+    public void SpanTakingMembers_RefuseNullReferenceArguments()
+    {
+        var e = Assert.Throws<ArgumentNullException>(() => TextCorpus.Decode("abc"u8, null!))!;
+        Assert.That(e.ParamName, Is.EqualTo("source"));
+    }
+
     /// <summary>Public constructors, methods (operators, accessors included) declared by the packages' types.</summary>
     private static IEnumerable<MethodBase> Members(Type type)
     {
