@@ -102,6 +102,7 @@ public static class Checkpoint
 
     /// <summary>Writes <paramref name="model"/> (and <paramref name="state"/>, if given) to <paramref name="path"/> atomically.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> or <paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="state"/> holds a null, or a negative count, time or loss.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
     /// <exception cref="InvalidOperationException">A weight is NaN or infinite: such a model is never written.</exception>
@@ -109,6 +110,7 @@ public static class Checkpoint
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(model);
+        if (state is not null) CheckState(state);
         var writer = new SafeTensorsWriter();
         foreach (var (name, parameter) in model.Network.NamedParameters())
         {
@@ -139,6 +141,17 @@ public static class Checkpoint
                 writer.Add(CarryPrefix + key, tensor);
         }
         writer.Save(path);
+    }
+
+    /// <summary>Refuses a state that Load would refuse, before anything is written.</summary>
+    private static void CheckState(TrainingState state)
+    {
+        if (state.Options is null || state.OptimizerState is null || state.CarriedState is null)
+            throw new ArgumentException("Checkpoint.Save: the state's Options, OptimizerState and CarriedState must not be null.", nameof(state));
+        if (state.Step < 0 || state.BatchPosition < 0 || state.DropoutMasksDrawn < 0 || !(state.ElapsedSeconds >= 0 && double.IsFinite(state.ElapsedSeconds)) || !(state.BestValidationLoss >= 0))
+            throw new ArgumentException("Checkpoint.Save: the state's counts, elapsed time and best loss must be non-negative (and the time finite).", nameof(state));
+        foreach (var (key, tensor) in state.OptimizerState.Concat(state.CarriedState))
+            if (tensor is null) throw new ArgumentException($"Checkpoint.Save: state tensor '{key}' is null.", nameof(state));
     }
 
     /// <summary>Loads and validates a checkpoint.</summary>
@@ -235,17 +248,19 @@ public static class Checkpoint
             string key = name[OptimizerPrefix.Length..];
             var tensor = file.GetTensor<float>(name);
             CheckFinite(tensor, name, meta);
+            // "step" counts the optimizer's steps, "step.{parameter}" one parameter's (both shape (1)).
+            bool count = key == "step" || key.StartsWith("step.", StringComparison.Ordinal);
+            if (count && (tensor.Length != 1 || tensor.AsSpan()[0] < 0 || tensor.AsSpan()[0] != MathF.Floor(tensor.AsSpan()[0])))
+                throw meta.Bad($"tensor '{name}' is not a single non-negative whole step count");
             if (key == "step")
             {
-                if (tensor.Length != 1 || tensor.AsSpan()[0] < 0)
-                    throw meta.Bad($"tensor '{name}' is not a single non-negative step count");
                 optimizerState.Add(key, tensor);
                 continue;
             }
             int dot = key.IndexOf('.');
             if (dot <= 0 || !parameters.TryGetValue(key[(dot + 1)..], out var parameter))
                 throw meta.Bad($"optimizer tensor '{name}' names no model parameter");
-            if (!tensor.Shape.SequenceEqual(parameter.Parameter.Shape))
+            if (!count && !tensor.Shape.SequenceEqual(parameter.Parameter.Shape))
                 throw meta.Bad($"optimizer tensor '{name}' has shape [{string.Join(", ", tensor.Shape.ToArray())}], its parameter [{string.Join(", ", parameter.Parameter.Shape.ToArray())}]");
             optimizerState.Add($"{key[..dot]}.{parameter.Index.ToString(Inv)}", tensor);
         }

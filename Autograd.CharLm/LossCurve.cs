@@ -19,6 +19,7 @@ public static class LossCurve
     /// <param name="path">The CSV file to create or replace.</param>
     /// <param name="points">The rows, in order (e.g. <see cref="CharTrainer.History"/>).</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A point is null.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
     public static void WriteCsv(string path, IEnumerable<LossPoint> points)
@@ -27,8 +28,11 @@ public static class LossCurve
         ArgumentNullException.ThrowIfNull(points);
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder(Header).Append('\n');
+        int index = 0;
         foreach (var p in points)
         {
+            if (p is null) throw new ArgumentException($"LossCurve.WriteCsv: points[{index}] is null.", nameof(points));
+            index++;
             sb.Append(p.Step.ToString(inv)).Append(',')
               .Append(p.ElapsedSeconds.ToString("F3", inv)).Append(',')
               .Append(p.TrainLoss.ToString("G6", inv)).Append(',');

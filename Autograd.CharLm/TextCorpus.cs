@@ -53,9 +53,11 @@ public static class TextCorpus
     /// <summary>Decodes UTF-8 text bytes, refusing empty, invalid or binary data.</summary>
     /// <param name="bytes">The file's bytes.</param>
     /// <param name="source">A name for error messages.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
     /// <exception cref="CorpusException">The bytes are empty, not valid UTF-8, or binary (NUL bytes or mostly control characters).</exception>
     public static string Decode(ReadOnlySpan<byte> bytes, string source)
     {
+        ArgumentNullException.ThrowIfNull(source);
         if (bytes.StartsWith(Encoding.UTF8.Preamble)) bytes = bytes[3..];
         if (bytes.IsEmpty)
             throw new CorpusException($"{source}: the file is empty.");

@@ -29,9 +29,16 @@ public static class Init
     /// <param name="std">σ.</param>
     /// <param name="shape">The shape of the result.</param>
     /// <exception cref="ArgumentNullException"><paramref name="random"/> or <paramref name="shape"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="std"/> is negative, NaN or infinite (PyTorch's <c>normal_</c> refuses a negative σ too).</exception>
     /// <exception cref="ArgumentException">A negative dimension.</exception>
     public static Tensor<T> Normal<T>(Random random, double std, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
-        => Tensor.Randn<T>(random, shape) * T.CreateChecked(std);
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(shape);
+        if (!(std >= 0 && double.IsFinite(std)))
+            throw new ArgumentOutOfRangeException(nameof(std), std, "Init.Normal: the standard deviation must be finite and >= 0.");
+        return Tensor.Randn<T>(random, shape) * T.CreateChecked(std);
+    }
 
     /// <summary>Xavier/Glorot uniform: U(-a, a), a = √(6 / (fan_in + fan_out)), for a (fan_in, fan_out) matrix.</summary>
     /// <param name="random">The source of randomness (consumed).</param>
@@ -42,7 +49,10 @@ public static class Init
     /// <exception cref="ArgumentException">A size is negative.</exception>
     public static Tensor<T> XavierUniform<T>(Random random, int fanIn, int fanOut) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T a = T.CreateChecked(Math.Sqrt(6.0 / (fanIn + fanOut)));
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentOutOfRangeException.ThrowIfNegative(fanIn);
+        ArgumentOutOfRangeException.ThrowIfNegative(fanOut);
+        T a = T.CreateChecked(Math.Sqrt(6.0 / ((double)fanIn + fanOut)));
         return Tensor.Uniform(random, -a, a, fanIn, fanOut);
     }
 
@@ -53,6 +63,7 @@ public static class Init
     /// <exception cref="ArgumentException"><paramref name="n"/> is negative.</exception>
     public static Tensor<T> Orthogonal<T>(Random random, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(random);
         var m = Tensor.Randn<double>(random, n, n).ToArray();
         for (int i = 0; i < n; i++)
         {

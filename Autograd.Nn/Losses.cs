@@ -18,6 +18,7 @@ public static class Losses
     public static Tensor<T> CrossEntropy<T>(Tensor<T> logits, int[] targets) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
         return logits.CrossEntropy(targets);
     }
 
@@ -34,6 +35,7 @@ public static class Losses
     public static Tensor<T> CrossEntropyLastStep<T>(Tensor<T> logits, int[] targets) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
         if (logits.Rank != 3)
             throw new ArgumentException($"CrossEntropyLastStep: logits must be (batch, time, classes), got shape {Tensor.FormatShape(logits.Shape)}.", nameof(logits));
         return logits.Slice(1, logits.Size(1) - 1, 1).CrossEntropy(targets);

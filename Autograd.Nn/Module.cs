@@ -45,27 +45,44 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Copies values into the parameters. Layers not yet built are built from the shapes in
-    /// <paramref name="state"/> first. Nothing is changed unless every key checks out.
+    /// <paramref name="state"/> first. All or nothing: every key and shape is checked against the layout
+    /// the module would have before anything is built or copied, so a refused dict leaves the module
+    /// exactly as it was (an unbuilt layer stays unbuilt).
     /// </summary>
     /// <param name="state">Tensors keyed as <see cref="StateDict"/> keys them; their values are copied.</param>
     /// <exception cref="ArgumentNullException"><paramref name="state"/> is null.</exception>
-    /// <exception cref="ArgumentException">A key is missing, extra, or has the wrong shape (the message names it).</exception>
+    /// <exception cref="ArgumentException">A key is missing, extra, null, or has the wrong shape (the message names it).</exception>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor<T>> state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        PrepareForLoad(state, "");
-        var own = StateDict();
-        foreach (var (name, p) in own)
+        foreach (var (key, value) in state)
+            if (value is null)
+                throw new ArgumentException($"LoadStateDict: key '{key}' holds null.", nameof(state));
+        var layout = LoadLayout(state, "").ToDictionary(p => p.Name, p => p.Shape, StringComparer.Ordinal);
+        foreach (var (name, shape) in layout)
         {
             if (!state.TryGetValue(name, out var v))
-                throw new ArgumentException($"LoadStateDict: missing key '{name}' (expected shape {Tensor.FormatShape(p.Shape)}).", nameof(state));
-            if (!v.Shape.SequenceEqual(p.Shape))
-                throw new ArgumentException($"LoadStateDict: key '{name}' has shape {Tensor.FormatShape(v.Shape)}, expected {Tensor.FormatShape(p.Shape)}.", nameof(state));
+                throw new ArgumentException($"LoadStateDict: missing key '{name}' (expected shape {Tensor.FormatShape(shape)}).", nameof(state));
+            if (!v.Shape.SequenceEqual(shape))
+                throw new ArgumentException($"LoadStateDict: key '{name}' has shape {Tensor.FormatShape(v.Shape)}, expected {Tensor.FormatShape(shape)}.", nameof(state));
         }
         foreach (var key in state.Keys)
-            if (!own.ContainsKey(key))
+            if (!layout.ContainsKey(key))
                 throw new ArgumentException($"LoadStateDict: unexpected key '{key}'.", nameof(state));
-        foreach (var (name, p) in own) p.CopyFrom(state[name]);
+        PrepareForLoad(state, "");
+        foreach (var (name, p) in NamedParameters()) p.CopyFrom(state[name]);
+    }
+
+    /// <summary>
+    /// The parameter names and shapes this module will have once <see cref="PrepareForLoad"/> has run on
+    /// <paramref name="state"/>, computed without building anything: by default the current parameters.
+    /// </summary>
+    internal virtual IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+    {
+        foreach (var (name, p) in LocalParameters()) yield return (prefix + name, p.Shape.ToArray());
+        foreach (var (name, child) in Children())
+            foreach (var entry in child.LoadLayout(state, $"{prefix}{name}."))
+                yield return entry;
     }
 
     /// <summary>

@@ -19,13 +19,20 @@ public static class GradCheck
     /// Inputs that have <c>RequiresGrad</c> set are checked; if none has it, all are.
     /// </summary>
     /// <exception cref="GradCheckException">A mismatch: the message names the input index, the element and both values.</exception>
-    /// <exception cref="ArgumentException">No inputs, or the function returns an empty tensor.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="function"/> or <paramref name="inputs"/> is null.</exception>
+    /// <exception cref="ArgumentException">No inputs, a null input, or the function returns null or an empty tensor.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="eps"/> is not finite and positive, or a tolerance is negative or NaN.</exception>
     public static void Assert(Func<Tensor<double>[], Tensor<double>> function, Tensor<double>[] inputs,
         double eps = 1e-6, double absTolerance = 1e-5, double relTolerance = 1e-3)
     {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Length == 0) throw new ArgumentException("GradCheck: needs at least one input.", nameof(inputs));
+        for (int i = 0; i < inputs.Length; i++)
+            if (inputs[i] is null) throw new ArgumentException($"GradCheck: inputs[{i}] is null.", nameof(inputs));
+        if (!(eps > 0 && double.IsFinite(eps))) throw new ArgumentOutOfRangeException(nameof(eps), eps, "GradCheck: eps must be finite and > 0.");
+        if (!(absTolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(absTolerance), absTolerance, "GradCheck: absTolerance must be >= 0.");
+        if (!(relTolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(relTolerance), relTolerance, "GradCheck: relTolerance must be >= 0.");
         bool any = inputs.Any(t => t.RequiresGrad);
         var checkedInputs = inputs.Select(t => !any || t.RequiresGrad).ToArray();
         for (int i = 0; i < inputs.Length; i++)
@@ -34,7 +41,7 @@ public static class GradCheck
             inputs[i].ZeroGrad();
         }
 
-        var output = function(inputs);
+        var output = function(inputs) ?? throw new ArgumentException("GradCheck: the function returned null.", nameof(function));
         if (output.Length == 0) throw new ArgumentException("GradCheck: the function returned an empty tensor.", nameof(function));
         var weights = new double[output.Length];
         var rng = new Random(12345);

@@ -41,8 +41,8 @@ public sealed partial class Tensor<T>
             throw new ArgumentOutOfRangeException(nameof(chunks), chunks, $"Chunk: needs at least one chunk, got {chunks} for shape {ShapeUtil.Format(_shape)}.");
         int total = _shape[ax];
         if (total == 0) return [Slice(ax, 0, 0)];
-        int size = (total + chunks - 1) / chunks;
-        var parts = new Tensor<T>[(total + size - 1) / size];
+        int size = (int)(((long)total + chunks - 1) / chunks); // in long: chunks may be up to int.MaxValue
+        var parts = new Tensor<T>[(int)(((long)total + size - 1) / size)];
         for (int i = 0; i < parts.Length; i++) parts[i] = Slice(ax, i * size, Math.Min(size, total - i * size));
         return parts;
     }

@@ -87,11 +87,13 @@ public static class Tensor
     public static IDisposable DetectAnomaly() => Anomaly.Enable();
 
     /// <summary>
-    /// A scope, on the calling thread, whose op results are temporaries of a recorded graph: their storage
-    /// comes from a pool and goes back to it as soon as a backward pass (without <c>retainGraph</c>) has run
-    /// the op that produced them. Library code (layers, losses) opens it around tensors it never hands out;
-    /// a tensor created inside must not be read after the backward pass that consumed it. Scopes nest.
+    /// A scope whose op results are temporaries of a recorded graph: their storage comes from a pool and goes
+    /// back to it as soon as a backward pass (without <c>retainGraph</c>) has run the op that produced them.
+    /// Library code (layers, losses) opens it around tensors it never hands out; a tensor created inside must
+    /// not be read after the backward pass that consumed it. Scopes nest, and flow with the async context as
+    /// <see cref="NoGrad"/> does.
     /// </summary>
+    /// <exception cref="InvalidOperationException">On dispose: scopes disposed out of order, or in another async flow.</exception>
     public static RecyclingScope Recycling() => new(PoolScope.Enter());
 
     /// <summary>Formats a shape as messages do: <c>(2, 3)</c>, <c>()</c> for a scalar.</summary>
@@ -114,9 +116,10 @@ public static class Tensor
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Length == 0) throw new ArgumentException("Stack: needs at least one tensor.", nameof(tensors));
+        for (int i = 0; i < tensors.Length; i++)
+            if (tensors[i] is null) throw new ArgumentException($"Stack: tensors[{i}] is null.", nameof(tensors));
         foreach (var t in tensors)
         {
-            ArgumentNullException.ThrowIfNull(t, nameof(tensors));
             if (!ShapeUtil.SameShape(t.Shape, tensors[0].Shape))
                 throw new ArgumentException($"Stack: shapes differ: {string.Join(", ", tensors.Select(x => ShapeUtil.Format(x.Shape)))}.", nameof(tensors));
         }

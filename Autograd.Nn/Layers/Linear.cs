@@ -66,8 +66,16 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
 
     internal override void PrepareForLoad(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
     {
-        if (_w is null && state.TryGetValue(prefix + "W", out var w) && w.Rank == 2 && w.Size(0) > 0) Build(w.Size(0));
+        if (_w is null && InferInputSize(state, prefix) is int f) Build(f);
     }
+
+    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+        => _w is null && InferInputSize(state, prefix) is int f
+            ? [(prefix + "W", [f, OutputSize]), (prefix + "B", [1, OutputSize])]
+            : base.LoadLayout(state, prefix);
+
+    private static int? InferInputSize(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+        => state.TryGetValue(prefix + "W", out var w) && w is not null && w.Rank == 2 && w.Size(0) > 0 ? w.Size(0) : null;
 
     internal override void CollectPyTorch(string prefix, List<PyTorchEntry<T>> entries)
     {

@@ -307,7 +307,9 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         }
     }
 
-    /// <summary>Sets the carried state directly, e.g. for a sampler priming a model (detached copies are kept).</summary>
+    private static Tensor<T> Copy(Tensor<T> t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
+
+    /// <summary>Sets the carried state directly, e.g. for a sampler priming a model (copies are kept: changing the arguments later changes nothing here).</summary>
     /// <param name="h">Hidden state (n, H): n = 1 broadcasts over any batch, otherwise one row per sequence; null for zeros.</param>
     /// <param name="c">LSTM cell state (n, H), as <paramref name="h"/>; must be null for RNN and GRU layers.</param>
     /// <exception cref="ArgumentException">A state whose last axis is not H, or a cell state on a layer whose cell has none.</exception>
@@ -321,7 +323,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         SetCarriedState(state);
     }
 
-    /// <summary>Sets every component of the carried state (detached copies are kept), in <see cref="RecurrentCell.StateNames"/> order.</summary>
+    /// <summary>Sets every component of the carried state (copies are kept), in <see cref="RecurrentCell.StateNames"/> order.</summary>
     /// <param name="state">One entry per component, each (n, H) or null for zeros.</param>
     /// <exception cref="ArgumentException">The wrong number of components, or a component whose shape is not (n, H).</exception>
     public void SetCarriedState(IReadOnlyList<Tensor<T>?> state)
@@ -333,7 +335,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         for (int k = 0; k < names.Count; k++)
             if (state[k] is { } s && (s.Rank != 2 || s.Size(1) != HiddenSize))
                 throw new ArgumentException($"{Name}.SetState: state '{names[k]}' must be (n, {HiddenSize}), got {Tensor.FormatShape(s.Shape)}.", nameof(state));
-        for (int k = 0; k < names.Count; k++) Carried[k] = state[k]?.Detach();
+        for (int k = 0; k < names.Count; k++) Carried[k] = state[k] is { } s ? Copy(s) : null;
     }
 
     /// <inheritdoc />
@@ -348,10 +350,15 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
 
     internal override void PrepareForLoad(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
     {
-        if (_inputSize is not null) return;
+        if (_inputSize is null && InferInputSize(state, prefix) is int f) Build(f);
+    }
+
+    /// <summary>F as a state dict's shapes give it, or null when its first cell weight is absent or malformed.</summary>
+    private int? InferInputSize(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+    {
         // The first cell parameter's rows are F (+ H for a stacked weight): compare with the layout for F = 1.
         var (name, shape) = Cell.Parameters(1, HiddenSize, Options)[0];
-        if (state.TryGetValue(prefix + name, out var w) && w.Rank == 2 && w.Size(0) > shape[0] - 1) Build(w.Size(0) - (shape[0] - 1));
+        return state.TryGetValue(prefix + name, out var w) && w is not null && w.Rank == 2 && w.Size(0) > shape[0] - 1 ? w.Size(0) - (shape[0] - 1) : null;
     }
 
     /// <summary>Builds the layer from the shape of <c>{prefix}weight_ih{suffix}</c>, if not built yet.</summary>
@@ -371,6 +378,11 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
 
     /// <summary>The output projection W_v (H, O) and B_v (1, O), or null for a layer without one (or not built).</summary>
     public (Tensor<T> Weight, Tensor<T> Bias)? OutputProjection => _wv is null ? null : (_wv, _bv!);
+
+    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+        => _inputSize is null && InferInputSize(state, prefix) is int f
+            ? Layout(f).Select(p => (prefix + p.Name, p.Shape))
+            : base.LoadLayout(state, prefix);
 
     /// <summary>An input weight (F, H) drawn by the configured scheme.</summary>
     private protected Tensor<T> InputWeight(Random rng, int f, int fanIn) => Options.Init switch

@@ -8,7 +8,8 @@ public sealed record AdamOptions(double Beta1 = 0.9, double Beta2 = 0.999, doubl
 
 /// <summary>
 /// Adam (Kingma &amp; Ba), as PyTorch's: g ← ∇ + λp; m ← β₁m + (1-β₁)g; v ← β₂v + (1-β₂)g²;
-/// p ← p - lr · (m / (1-β₁ᵗ)) / (√(v / (1-β₂ᵗ)) + ε).
+/// p ← p - lr · (m / (1-β₁ᵗ)) / (√(v / (1-β₂ᵗ)) + ε), with t the parameter's own step count
+/// (<see cref="Optimizer{T}.ParameterStepCount"/>).
 /// </summary>
 public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -19,7 +20,7 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     /// <param name="learningRate">The step size (finite, ≥ 0); <see cref="Optimizer{T}.LearningRate"/> may change it later.</param>
     /// <param name="options">Null for the defaults (<see cref="AdamOptions"/>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
-    /// <exception cref="ArgumentException">A parameter is null.</exception>
+    /// <exception cref="ArgumentException">No parameters (e.g. a lazily built model before its first Forward), or a null parameter.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A β outside [0, 1), a non-positive ε, a negative weight decay, or a bad learning rate.</exception>
     public Adam(IEnumerable<Tensor<T>> parameters, T learningRate, AdamOptions? options = null)
         : base(parameters, learningRate, ["m", "v"])
@@ -37,9 +38,14 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     public AdamOptions Options { get; }
 
     /// <inheritdoc />
+    protected override bool UsesStepCounts => true;
+
+    /// <inheritdoc />
     protected override void Update(int index, Tensor<T> parameter, Tensor<T> gradient)
     {
-        T t = T.CreateChecked(StepCount);
+        // Bias correction by the parameter's own step count, as PyTorch's: a parameter first updated at a
+        // later step is corrected as at its first.
+        T t = T.CreateChecked(ParameterStepCount(index));
         ParameterUpdate.Adam(parameter, gradient, Slot("m", index), Slot("v", index), LearningRate, _b1, _b2, _eps, _decay,
             T.One - T.Pow(_b1, t), T.One - T.Pow(_b2, t));
     }

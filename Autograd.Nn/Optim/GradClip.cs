@@ -29,13 +29,14 @@ public static class GradClip
     /// <param name="maxNorm">The largest global norm allowed (&gt; 0).</param>
     /// <returns>The global norm before clipping.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
+    /// <exception cref="ArgumentException">A parameter is null (nothing is changed).</exception>
     /// <exception cref="NonFiniteGradientException">The norm is NaN or infinite (gradients are left untouched).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not positive.</exception>
     public static T ClipNorm<T>(IEnumerable<Tensor<T>> parameters, T maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxNorm > T.Zero)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "ClipNorm: maxNorm must be > 0.");
-        var grads = parameters.Select(p => p.Grad).OfType<Tensor<T>>().ToArray();
+        var grads = Gradients(parameters, "ClipNorm");
         double sum = 0;
         foreach (var g in grads) sum += g.SquaredNorm();
         double norm = Math.Sqrt(sum);
@@ -53,15 +54,26 @@ public static class GradClip
     /// <param name="parameters">The parameters whose gradients are clamped; those without a gradient are skipped.</param>
     /// <param name="limit">The largest magnitude allowed (&gt; 0).</param>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
+    /// <exception cref="ArgumentException">A parameter is null (nothing is changed).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not positive.</exception>
     public static void ClipValue<T>(IEnumerable<Tensor<T>> parameters, T limit) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(limit > T.Zero)) throw new ArgumentOutOfRangeException(nameof(limit), limit, "ClipValue: limit must be > 0.");
+        foreach (var g in Gradients(parameters, "ClipValue")) g.ClampInPlace(-limit, limit);
+    }
+
+    /// <summary>The gradients that exist, read before any is changed so a null parameter changes nothing.</summary>
+    private static Tensor<T>[] Gradients<T>(IEnumerable<Tensor<T>> parameters, string op) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var grads = new List<Tensor<T>>();
+        int i = 0;
         foreach (var p in parameters)
         {
-            if (p.Grad is not { } g) continue;
-            g.ClampInPlace(-limit, limit);
+            if (p is null) throw new ArgumentException($"{op}: parameters[{i}] is null.", nameof(parameters));
+            if (p.Grad is { } g) grads.Add(g);
+            i++;
         }
+        return [.. grads];
     }
 }

@@ -50,7 +50,7 @@ public static class SafeTensorsDTypes
     /// <param name="text">E.g. <c>F32</c>.</param>
     /// <param name="dtype">The dtype, when the result is true.</param>
     /// <returns>Whether <paramref name="text"/> names a dtype.</returns>
-    public static bool TryParse(string text, out SafeTensorsDType dtype)
+    public static bool TryParse(string? text, out SafeTensorsDType dtype)
     {
         // Enum.TryParse would also accept numbers and other casings; the format does not.
         foreach (var value in Enum.GetValues<SafeTensorsDType>())

@@ -66,15 +66,24 @@ public sealed class SafeTensorsFile
 
     /// <summary>Whether the file holds a tensor called <paramref name="name"/>.</summary>
     /// <param name="name">A tensor name (ordinal comparison).</param>
-    public bool Contains(string name) => _tensors.ContainsKey(name);
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    public bool Contains(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _tensors.ContainsKey(name);
+    }
 
     /// <summary>The dtype, shape and byte span of a tensor.</summary>
     /// <param name="name">The tensor's name.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="CheckpointFormatException">No tensor has that name.</exception>
     public SafeTensorInfo GetInfo(string name)
-        => _tensors.TryGetValue(name, out var info)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _tensors.TryGetValue(name, out var info)
             ? info
             : throw new CheckpointFormatException($"{Source}: tensor '{name}' is missing.");
+    }
 
     /// <summary>The raw little-endian bytes of a tensor.</summary>
     /// <param name="name">The tensor's name.</param>
@@ -152,6 +161,7 @@ public sealed class SafeTensorsFile
     public static SafeTensorsFile Parse(byte[] bytes, string source = "safetensors data")
     {
         ArgumentNullException.ThrowIfNull(bytes);
+        ArgumentNullException.ThrowIfNull(source);
         if (bytes.Length < 8)
             throw Bad(source, $"file is {bytes.Length} bytes, too short for the 8-byte header length");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(0, 8));

@@ -76,10 +76,14 @@ public sealed class UnrolledReference(IReferenceCell cell) : IGradCheckReference
     public ReferenceResult Run(ReferenceRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Parameters is null || request.Input is null || request.State is null || request.OutputGradient is null || request.State.Any(s => s is null))
+            throw new ArgumentException("UnrolledReference: the request's parameters, input, state and output gradient must not be null.", nameof(request));
         int b = request.Batch, time = request.Time, f = _cell.InputSize, o = _cell.OutputSize;
-        if (request.Input.Length != b * time * f)
+        if (b <= 0 || time <= 0)
+            throw new ArgumentException($"UnrolledReference: batch {b} and time {time} must be positive.", nameof(request));
+        if (request.Input.Length != (long)b * time * f)
             throw new ArgumentException($"UnrolledReference: input has {request.Input.Length} values, expected ({b}, {time}, {f}).", nameof(request));
-        if (request.OutputGradient.Length != b * time * o)
+        if (request.OutputGradient.Length != (long)b * time * o)
             throw new ArgumentException($"UnrolledReference: output gradient has {request.OutputGradient.Length} values, expected ({b}, {time}, {o}).", nameof(request));
         _cell.Load(request.Parameters);
         var state = request.State.Select(s => (double[])s.Clone()).ToArray();
@@ -161,6 +165,8 @@ public sealed class SeedReferenceCell : IReferenceCell
     public void Load(IReadOnlyDictionary<string, double[]> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        foreach (var (key, values) in parameters)
+            if (values is null) throw new ArgumentException($"SeedReferenceCell.Load: parameters['{key}'] is null.", nameof(parameters));
         foreach (var name in _p.Names)
         {
             if (!parameters.TryGetValue(name, out var v))

@@ -24,6 +24,8 @@ public abstract class GradCheckTarget
     /// <param name="input">(batch, time, F); its <c>RequiresGrad</c> is set when gradients are wanted.</param>
     /// <param name="state">Initial state, each (batch, size); their <c>RequiresGrad</c> is set when gradients are wanted.</param>
     /// <returns>The output; any shape.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> or <paramref name="state"/> is null.</exception>
+    /// <exception cref="ArgumentException">A null state tensor, or not one per <see cref="State"/> entry (the built-in targets).</exception>
     public abstract Tensor<double> Forward(Tensor<double> input, IReadOnlyList<Tensor<double>> state);
 
     /// <summary>
@@ -33,7 +35,7 @@ public abstract class GradCheckTarget
     /// </summary>
     public virtual IReadOnlyList<Tensor<double>?> StateGradients(IReadOnlyList<Tensor<double>> state)
     {
-        ArgumentNullException.ThrowIfNull(state);
+        CheckState(state, "StateGradients");
         return state.Select(s => s.Grad).ToArray();
     }
 
@@ -87,7 +89,7 @@ public abstract class GradCheckTarget
 
         public override Tensor<double> Forward(Tensor<double> input, IReadOnlyList<Tensor<double>> state)
         {
-            ArgumentNullException.ThrowIfNull(state);
+            CheckArguments(input, state, State.Count);
             layer.SetState(state[0], state.Count > 1 ? state[1] : null);
             // SetState keeps a detached copy: make that copy the leaf the pass differentiates into.
             _h = layer.StartH;
@@ -98,7 +100,10 @@ public abstract class GradCheckTarget
         }
 
         public override IReadOnlyList<Tensor<double>?> StateGradients(IReadOnlyList<Tensor<double>> state)
-            => state.Count > 1 ? [_h?.Grad, _c?.Grad] : [_h?.Grad];
+        {
+            CheckState(state, "StateGradients");
+            return state.Count > 1 ? [_h?.Grad, _c?.Grad] : [_h?.Grad];
+        }
     }
 
     private sealed class FunctionTarget : GradCheckTarget
@@ -116,7 +121,11 @@ public abstract class GradCheckTarget
             ArgumentNullException.ThrowIfNull(forward);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
             _parameters = parameters.ToArray();
+            for (int i = 0; i < _parameters.Length; i++)
+                if (_parameters[i].Name is null || _parameters[i].Parameter is null)
+                    throw new ArgumentException($"GradCheckTarget '{name}': parameters[{i}] has a null name or tensor.", nameof(parameters));
             _state = state.ToArray();
+            if (_state.Any(s => s.Name is null)) throw new ArgumentException($"GradCheckTarget '{name}': a state name is null.", nameof(state));
             foreach (var (n, size) in _state)
                 if (size <= 0) throw new ArgumentOutOfRangeException(nameof(state), size, $"GradCheckTarget '{name}': state '{n}' needs a positive size.");
             var names = _parameters.Select(p => p.Name).Concat(_state.Select(s => s.Name)).ToArray();
@@ -135,6 +144,26 @@ public abstract class GradCheckTarget
 
         public override IEnumerable<(string Name, Tensor<double> Parameter)> NamedParameters() => _parameters;
 
-        public override Tensor<double> Forward(Tensor<double> input, IReadOnlyList<Tensor<double>> state) => _forward(input, state);
+        public override Tensor<double> Forward(Tensor<double> input, IReadOnlyList<Tensor<double>> state)
+        {
+            CheckArguments(input, state, _state.Length);
+            return _forward(input, state);
+        }
+    }
+
+    /// <summary>The checks every <see cref="Forward"/> makes: no nulls, one tensor per state entry.</summary>
+    private static void CheckArguments(Tensor<double> input, IReadOnlyList<Tensor<double>> state, int count)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        CheckState(state, "Forward");
+        if (state.Count != count)
+            throw new ArgumentException($"GradCheckTarget.Forward: {state.Count} state tensors for {count} state entries.", nameof(state));
+    }
+
+    private static void CheckState(IReadOnlyList<Tensor<double>> state, string op)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        for (int i = 0; i < state.Count; i++)
+            if (state[i] is null) throw new ArgumentException($"GradCheckTarget.{op}: state[{i}] is null.", nameof(state));
     }
 }

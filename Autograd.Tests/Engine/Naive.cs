@@ -41,7 +41,7 @@ internal static class Naive
         {
             int da = i - (rank - a.Length) >= 0 ? a[i - (rank - a.Length)] : 1;
             int db = i - (rank - b.Length) >= 0 ? b[i - (rank - b.Length)] : 1;
-            r[i] = Math.Max(da, db);
+            r[i] = da == 1 ? db : da; // a 0 meets a 1 as 0
         }
         return r;
     }
@@ -72,7 +72,7 @@ internal static class Naive
     {
         int m = sa[^2], k = sa[^1], n = sb[^1];
         int batchA = Count(sa[..^2]), batchB = Count(sb[..^2]);
-        int batch = Math.Max(batchA, batchB);
+        int batch = batchA == 1 ? batchB : batchA; // equal, or one side unbatched (0 batches stay 0)
         var r = new double[batch * m * n];
         for (int p = 0; p < batch; p++)
         {
@@ -173,7 +173,7 @@ internal static class Naive
     public static double[] LogSoftmax(double[] x, int[] s, int axis)
     {
         if (axis < 0) axis += s.Length;
-        var max = Reduce(x, s, axis, v => v.Max());
+        var max = Reduce(x, s, axis, v => v.DefaultIfEmpty().Max()); // an empty axis has no values to stabilise
         var r = new double[x.Length];
         int[] os = [.. s[..axis], .. s[(axis + 1)..]];
         var lse = new double[max.Length];

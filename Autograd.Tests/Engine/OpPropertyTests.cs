@@ -15,9 +15,10 @@ public class OpPropertyTests
     private static readonly Gen<int> Dim = Gen.Int[1, 5];
 
     /// <summary>One of the values (shrinks towards the first).</summary>
-    private static Gen<T> Pick<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
+    internal static Gen<T> Pick<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
 
-    private static Gen<int[]> Shape(int minRank, int maxRank) => Gen.Int[minRank, maxRank].SelectMany(r => Dim.Array[r]);
+    /// <summary>A shape of rank in [minRank, maxRank], each axis drawn from <paramref name="dim"/>.</summary>
+    internal static Gen<int[]> Shape(int minRank, int maxRank, Gen<int> dim) => Gen.Int[minRank, maxRank].SelectMany(r => dim.Array[r]);
 
     /// <summary>A value seed folded into the name (the op table draws inputs from the name).</summary>
     private static Gen<OpCase> Seeded(Gen<OpCase> gen) => gen.Select(Gen.Int[0, 9999], (row, v) => row with { Name = $"{row.Name} values {v}" });
@@ -26,15 +27,15 @@ public class OpPropertyTests
     /// Two shapes that broadcast: an output shape, and for each side a suffix of it (NumPy aligns
     /// trailing axes) with some axes set to 1.
     /// </summary>
-    private static readonly Gen<(int[] A, int[] B)> BroadcastPair =
-        Shape(0, 3).SelectMany(o =>
+    private static Gen<(int[] A, int[] B)> BroadcastPair(Gen<int> dim) =>
+        Shape(0, 3, dim).SelectMany(o =>
         {
             Gen<int[]> Side() => Gen.Int[0, o.Length].SelectMany(drop => Gen.Bool.Array[o.Length - drop].Select(ones => o[drop..].Select((d, i) => ones[i] ? 1 : d).ToArray()));
             return Side().Select(Side(), (a, b) => (a, b));
         });
 
-    private static readonly Gen<OpCase> Binary =
-        Gen.Int[0, OpTable.BinaryOps.Length - 1].Select(BroadcastPair, (k, p) =>
+    private static Gen<OpCase> Binary(Gen<int> dim) =>
+        Gen.Int[0, OpTable.BinaryOps.Length - 1].Select(BroadcastPair(dim), (k, p) =>
         {
             var (name, op, reference, domain) = OpTable.BinaryOps[k];
             return OpTable.Binary(name, p.A, p.B, op, reference, domain);
@@ -54,16 +55,16 @@ public class OpPropertyTests
         ("pow -1.5", x => x.Pow(-1.5), v => Math.Pow(v, -1.5), Domain.Positive),
     ];
 
-    private static readonly Gen<OpCase> Unary =
-        Gen.Int[0, UnaryOps.Length - 1].Select(Shape(0, 3), Pick(1.0, 2.0), (k, s, scale) =>
+    private static Gen<OpCase> Unary(Gen<int> dim) =>
+        Gen.Int[0, UnaryOps.Length - 1].Select(Shape(0, 3, dim), Pick(1.0, 2.0), (k, s, scale) =>
         {
             var (name, op, reference, domain) = UnaryOps[k];
             return OpTable.Unary(name, s, op, reference, domain, scale);
         });
 
     /// <summary>[..batch, m, k] @ [..batch, k, n]: both batched, a shared right operand, or a shared left one.</summary>
-    private static readonly Gen<OpCase> MatMul =
-        Gen.Int[1, 6].Select(Gen.Int[1, 6], Gen.Int[1, 6], Shape(0, 2), Gen.Int[0, 2], (m, k, n, batch, pattern) =>
+    private static Gen<OpCase> MatMul(Gen<int> size, Gen<int> dim) =>
+        size.Select(size, size, Shape(0, 2, dim), Gen.Int[0, 2], (m, k, n, batch, pattern) =>
         {
             int[] a = [.. batch, m, k], b = [.. batch, k, n];
             return pattern switch
@@ -74,68 +75,85 @@ public class OpPropertyTests
             };
         });
 
-    private static readonly Gen<OpCase> Transpose = Shape(2, 4).Select(OpTable.Transpose);
+    private static Gen<OpCase> Transpose(Gen<int> dim) => Shape(2, 4, dim).Select(OpTable.Transpose);
 
-    /// <summary>To a flat vector, or to (a, -1) for a divisor a of the length.</summary>
-    private static readonly Gen<OpCase> Reshape =
-        Shape(1, 3).SelectMany(s =>
+    /// <summary>To a flat vector, or to (a, -1) for a divisor a of the length; no elements: to (-1) or (2, 0, 3).</summary>
+    private static Gen<OpCase> Reshape(Gen<int> dim) =>
+        Shape(1, 3, dim).SelectMany(s =>
         {
             int n = s.Aggregate(1, (x, y) => x * y);
+            if (n == 0) return Gen.Bool.Select(flat => flat ? OpTable.Reshape(s, [-1], [0]) : OpTable.Reshape(s, [2, 0, 3], [2, 0, 3]));
             var divisors = Enumerable.Range(1, n).Where(a => n % a == 0).ToArray();
             return Pick(divisors).Select(Gen.Bool, (a, flat) => flat ? OpTable.Reshape(s, [-1], [n]) : OpTable.Reshape(s, [a, -1], [a, n / a]));
         });
 
-    private static readonly Gen<OpCase> Slice =
-        Shape(1, 3).SelectMany(s => Gen.Int[0, s.Length - 1].SelectMany(axis =>
-            Gen.Int[0, s[axis] - 1].SelectMany(start => Gen.Int[1, s[axis] - start].Select(Gen.Bool, (length, negative) =>
+    /// <summary>A non-empty slice of a non-empty axis; of an empty axis, the empty slice at 0.</summary>
+    private static Gen<OpCase> Slice(Gen<int> dim) =>
+        Shape(1, 3, dim).SelectMany(s => Gen.Int[0, s.Length - 1].SelectMany(axis =>
+            Gen.Int[0, Math.Max(s[axis] - 1, 0)].SelectMany(start => Gen.Int[Math.Min(1, s[axis] - start), s[axis] - start].Select(Gen.Bool, (length, negative) =>
                 OpTable.Slice(s, negative ? axis - s.Length : axis, start, length)))));
 
-    private static readonly Gen<OpCase> Concat =
-        Shape(1, 3).SelectMany(s => Gen.Int[0, s.Length - 1].SelectMany(axis => Dim.Array[2, 3].Select(sizes =>
+    private static Gen<OpCase> Concat(Gen<int> dim) =>
+        Shape(1, 3, dim).SelectMany(s => Gen.Int[0, s.Length - 1].SelectMany(axis => dim.Array[2, 3].Select(sizes =>
             OpTable.Concat(axis, sizes.Select(d => s.Select((x, i) => i == axis ? d : x).ToArray()).ToArray()))));
 
-    private static readonly Gen<OpCase> Stack =
-        Shape(0, 2).SelectMany(s => Gen.Int[0, s.Length].Select(Gen.Int[1, 3], (axis, count) => OpTable.Stack(axis, s, count)));
+    private static Gen<OpCase> Stack(Gen<int> dim) =>
+        Shape(0, 2, dim).SelectMany(s => Gen.Int[0, s.Length].Select(Gen.Int[1, 3], (axis, count) => OpTable.Stack(axis, s, count)));
 
-    private static readonly Gen<OpCase> Reduce =
-        Pick("sum", "mean", "max").SelectMany(kind => Shape(1, 3).SelectMany(s =>
-            Gen.Int[-s.Length, s.Length - 1].Select(Gen.Bool, (axis, keep) => OpTable.Reduce(kind, s, axis, keep)))); // max: normal inputs, no ties
+    /// <summary>Sum, mean or max along an axis; max of an empty axis (refused: no value exists) becomes sum.</summary>
+    private static Gen<OpCase> Reduce(Gen<int> dim) =>
+        Pick("sum", "mean", "max").SelectMany(kind => Shape(1, 3, dim).SelectMany(s =>
+            Gen.Int[-s.Length, s.Length - 1].Select(Gen.Bool, (axis, keep) =>
+                OpTable.Reduce(kind == "max" && s[axis < 0 ? axis + s.Length : axis] == 0 ? "sum" : kind, s, axis, keep)))); // max: normal inputs, no ties
 
-    private static readonly Gen<OpCase> ReduceAll = Gen.Bool.Select(Shape(0, 3), OpTable.ReduceAll);
+    private static Gen<OpCase> ReduceAll(Gen<int> dim) => Gen.Bool.Select(Shape(0, 3, dim), OpTable.ReduceAll);
 
-    private static readonly Gen<OpCase> Softmax =
-        Gen.Bool.SelectMany(log => Shape(1, 3).SelectMany(s => Gen.Int[-s.Length, s.Length - 1].Select(Pick(1.0, 5.0),
+    private static Gen<OpCase> Softmax(Gen<int> dim) =>
+        Gen.Bool.SelectMany(log => Shape(1, 3, dim).SelectMany(s => Gen.Int[-s.Length, s.Length - 1].Select(Pick(1.0, 5.0),
             (axis, scale) => OpTable.Softmax(log, s, axis, scale))));
 
-    private static readonly Gen<OpCase> IndexSelect =
-        Shape(1, 3).SelectMany(s => Gen.Int[0, s[0] - 1].Array[1, 6].Select(ids => OpTable.IndexSelect(s, ids)));
+    /// <summary>1 to 6 ids (no ids from an empty first axis).</summary>
+    private static Gen<OpCase> IndexSelect(Gen<int> dim) =>
+        Shape(1, 3, dim).SelectMany(s => s[0] == 0
+            ? Gen.Const(OpTable.IndexSelect(s, []))
+            : Gen.Int[0, s[0] - 1].Array[1, 6].Select(ids => OpTable.IndexSelect(s, ids)));
 
+    /// <summary>Cross-entropy needs a position and a class: its edge cases are refusals (see EdgePropertyTests).</summary>
     private static readonly Gen<OpCase> CrossEntropy =
-        Shape(1, 3).SelectMany(s => Gen.Int[0, s[^1] - 1].Array[s.Length == 1 ? 1 : s[..^1].Aggregate(1, (x, y) => x * y)]
+        Shape(1, 3, Dim).SelectMany(s => Gen.Int[0, s[^1] - 1].Array[s.Length == 1 ? 1 : s[..^1].Aggregate(1, (x, y) => x * y)]
             .Select(Pick(1.0, 10.0), (targets, scale) => OpTable.CrossEntropy(s, targets, scale)));
+
+    /// <summary>
+    /// Every op family with axis sizes from <paramref name="dim"/> (matrix sizes from <paramref name="matrixDim"/>)
+    /// and its iteration count: <see cref="Families"/> uses sizes 1 to 5, EdgePropertyTests sizes 0 and 1.
+    /// </summary>
+    internal static IEnumerable<(string Name, Gen<OpCase> Gen, int Iterations)> FamiliesOf(Gen<int> dim, Gen<int> matrixDim)
+    {
+        yield return ("add, subtract, multiply, divide (broadcast)", Binary(dim), 200);
+        yield return ("negate, exp, log, tanh, sigmoid, relu, pow", Unary(dim), 150);
+        yield return ("matmul (batched, shared operands)", MatMul(matrixDim, dim), 100);
+        yield return ("transpose", Transpose(dim), 40);
+        yield return ("reshape", Reshape(dim), 40);
+        yield return ("slice", Slice(dim), 60);
+        yield return ("concat", Concat(dim), 60);
+        yield return ("stack", Stack(dim), 40);
+        yield return ("sum, mean, max along an axis", Reduce(dim), 100);
+        yield return ("sum, mean of all", ReduceAll(dim), 30);
+        yield return ("softmax, logsoftmax", Softmax(dim), 80);
+        yield return ("indexselect", IndexSelect(dim), 50);
+    }
 
     public static IEnumerable<TestCaseData> Families()
     {
-        TestCaseData F(string name, Gen<OpCase> gen, int iterations) => new TestCaseData(gen, iterations).SetArgDisplayNames(name);
-        yield return F("add, subtract, multiply, divide (broadcast)", Binary, 200);
-        yield return F("negate, exp, log, tanh, sigmoid, relu, pow", Unary, 150);
-        yield return F("matmul (batched, shared operands)", MatMul, 100);
-        yield return F("transpose", Transpose, 40);
-        yield return F("reshape", Reshape, 40);
-        yield return F("slice", Slice, 60);
-        yield return F("concat", Concat, 60);
-        yield return F("stack", Stack, 40);
-        yield return F("sum, mean, max along an axis", Reduce, 100);
-        yield return F("sum, mean of all", ReduceAll, 30);
-        yield return F("softmax, logsoftmax", Softmax, 80);
-        yield return F("indexselect", IndexSelect, 50);
-        yield return F("crossentropy", CrossEntropy, 60);
+        foreach (var (name, gen, iterations) in FamiliesOf(Dim, Gen.Int[1, 6]))
+            yield return new TestCaseData(gen, iterations).SetArgDisplayNames(name);
+        yield return new TestCaseData(CrossEntropy, 60).SetArgDisplayNames("crossentropy");
     }
 
     [TestCaseSource(nameof(Families))]
     public void RandomCases_ForwardMatchesNaiveLoops_BackwardMatchesFiniteDifferences(Gen<OpCase> family, int iterations)
     {
-        var names = Property(Seeded(family), iterations, row =>
+        var names = Property(family, iterations, row =>
         {
             OpTableTests.CheckForward(row);
             OpTableTests.CheckGradient(row);
@@ -159,9 +177,9 @@ public class OpPropertyTests
     public void AFailingProperty_IsShrunkAndPrinted()
     {
         // "add" whose result is wrong whenever an axis is longer than 2: the smallest counterexample has one axis of 3.
-        var wrong = BroadcastPair.Select(p => OpTable.Binary("add", p.A, p.B,
+        var wrong = BroadcastPair(Dim).Select(p => OpTable.Binary("add", p.A, p.B,
             (a, b) => Naive.BroadcastShape(a.Shape.ToArray(), b.Shape.ToArray()).Any(d => d > 2) ? a + b + 1e-3 : a + b, (a, b) => a + b));
-        var e = Assert.Catch(() => Property(Seeded(wrong), 200, OpTableTests.CheckForward))!;
+        var e = Assert.Catch(() => Property(wrong, 200, OpTableTests.CheckForward))!;
         TestContext.Out.WriteLine(e.Message);
         Assert.That(e.Message, Does.Contain("Set seed").And.Contain("add ["));
     }
@@ -177,8 +195,9 @@ public class OpPropertyTests
     /// first failure, CsCheck's Sample restarts from that case's seed and shrinks; its exception (the
     /// smallest failing case, printed by name, and the seed to reproduce it) is what the test reports.
     /// </summary>
-    private static List<string> Property(Gen<OpCase> gen, int iterations, Action<OpCase> check)
+    internal static List<string> Property(Gen<OpCase> family, int iterations, Action<OpCase> check)
     {
+        var gen = Seeded(family);
         var pcg = new PCG(1, Seed);
         var names = new List<string>();
         for (int i = 0; i < iterations; i++)

@@ -154,7 +154,10 @@ public static class OpTable
 
     public static OpCase ReduceAll(bool mean, int[] s0)
         => new($"{(mean ? "mean" : "sum")} all {Fmt(s0)}", [s0], x => mean ? x[0].Mean() : x[0].Sum(),
-            (d, s) => ([mean ? d[0].Average() : d[0].Sum()], []));
+            (d, s) => ([mean ? Mean(d[0]) : d[0].Sum()], []));
+
+    /// <summary>The mean, NaN for no values (as PyTorch's mean of an empty tensor).</summary>
+    private static double Mean(IEnumerable<double> v) => v.Any() ? v.Average() : double.NaN;
 
     /// <summary>Sum, mean or (random normal inputs: ties have probability 0) max along an axis.</summary>
     public static OpCase Reduce(string kind, int[] s0, int axis, bool keep)
@@ -164,7 +167,7 @@ public static class OpTable
             {
                 int ax = axis < 0 ? axis + s0.Length : axis;
                 int[] os = keep ? [.. s0[..ax], 1, .. s0[(ax + 1)..]] : [.. s0[..ax], .. s0[(ax + 1)..]];
-                return (Naive.Reduce(d[0], s[0], axis, v => kind switch { "sum" => v.Sum(), "mean" => v.Average(), _ => v.Max() }), os);
+                return (Naive.Reduce(d[0], s[0], axis, v => kind switch { "sum" => v.Sum(), "mean" => Mean(v), _ => v.Max() }), os);
             });
 
     public static OpCase Softmax(bool log, int[] s0, int axis, double scale = 1)

@@ -5,7 +5,7 @@ namespace Autograd.Tests.Nn;
 /// <summary>Optimizers against updates computed by hand; losses and clipping against direct formulas.</summary>
 public class OptimizerAndLossTests
 {
-    private static Tensor<double> Param(params double[] v)
+    internal static Tensor<double> Param(params double[] v)
     {
         var p = Tensor.FromArray(v, v.Length);
         p.RequiresGrad = true;
@@ -13,7 +13,7 @@ public class OptimizerAndLossTests
     }
 
     /// <summary>Sets p.Grad to g by back-propagating sum(p * g).</summary>
-    private static void SetGrad(Tensor<double> p, params double[] g)
+    internal static void SetGrad(Tensor<double> p, params double[] g)
     {
         p.ZeroGrad();
         (p * Tensor.FromArray(g, g.Length)).Sum().Backward();

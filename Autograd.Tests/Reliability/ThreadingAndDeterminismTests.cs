@@ -105,20 +105,28 @@ public class ThreadingAndDeterminismTests
         t.Join();
     }
 
-    [Test]
-    public void Scopes_DisposedOutOfOrder_Throw_InsteadOfCorruptingState()
+    public static IEnumerable<TestCaseData> Switches()
     {
-        var outer = Tensor.NoGrad();
-        var inner = Tensor.DetectAnomaly();
-        var innerNoGrad = Tensor.NoGrad();
+        TestCaseData S(string name, Func<IDisposable> enter, Func<bool> on) => new TestCaseData(name, enter, on).SetArgDisplayNames(name);
+        yield return S("NoGrad", Tensor.NoGrad, () => !Tensor.IsGradEnabled);
+        yield return S("DetectAnomaly", Tensor.DetectAnomaly, () => Tensor.IsAnomalyDetectionEnabled);
+        yield return S("Recycling", () => Tensor.Recycling(), () => PoolScope.Active);
+    }
+
+    [TestCaseSource(nameof(Switches))]
+    public void Scopes_DisposedOutOfOrder_Throw_InsteadOfCorruptingState(string name, Func<IDisposable> enter, Func<bool> on)
+    {
+        var outer = enter();
+        var other = name == "NoGrad" ? Tensor.DetectAnomaly() : Tensor.NoGrad(); // another switch's scope in between
+        var inner = enter();
         var ex = Assert.Throws<InvalidOperationException>(() => outer.Dispose());
-        Assert.That(ex!.Message, Does.Contain("NoGrad").And.Contain("out of order"));
-        Assert.That(Tensor.IsGradEnabled, Is.False, "a refused dispose changes nothing");
-        innerNoGrad.Dispose();
+        Assert.That(ex!.Message, Does.Contain(name).And.Contain("out of order"));
+        Assert.That(on(), Is.True, "a refused dispose changes nothing");
         inner.Dispose();
+        other.Dispose();
         outer.Dispose();
-        Assert.That(Tensor.IsGradEnabled, Is.True);
-        Assert.That(Tensor.IsAnomalyDetectionEnabled, Is.False);
+        Assert.That(on(), Is.False);
+        Assert.That((Tensor.IsGradEnabled, Tensor.IsAnomalyDetectionEnabled, PoolScope.Active), Is.EqualTo((true, false, false)));
     }
 
     [Test]

@@ -320,7 +320,7 @@ public class TrainerTests
         var loaded = Checkpoint.Load(path);
         Assert.That(loaded.State, Is.Not.Null);
         Assert.That(loaded.State!.Step, Is.EqualTo(7));
-        Assert.That(loaded.State.OptimizerState.Keys, Does.Contain("step").And.Contain("m.0").And.Contain("v.0"));
+        Assert.That(loaded.State.OptimizerState.Keys, Does.Contain("step").And.Contain("step.0").And.Contain("m.0").And.Contain("v.0"));
         Assert.That(loaded.State.CarriedState.Keys, Does.Contain("layers.0.h").And.Contain("layers.0.c"));
         Assert.That(loaded.State.DropoutMasksDrawn, Is.EqualTo(dropout > 0 ? 7 : 0), "one mask per training step between the two layers");
 

@@ -58,18 +58,22 @@ internal static class FlowScope<TTag>
 {
     private static readonly AsyncLocal<Frame?> s_top = new();
 
-    public static bool Active => s_top.Value is not null;
+    /// <summary>Whether the innermost scope of this flow switches the tag on.</summary>
+    public static bool Active => s_top.Value is { On: true };
 
-    public static IDisposable Enter(string name)
+    /// <summary>Enters a scope; <paramref name="on"/> false suspends an enclosing one until it is disposed.</summary>
+    public static IDisposable Enter(string name, bool on = true)
     {
-        var frame = new Frame(s_top.Value, name);
+        var frame = new Frame(s_top.Value, name, on);
         s_top.Value = frame;
         return frame;
     }
 
-    private sealed class Frame(Frame? parent, string name) : IDisposable
+    private sealed class Frame(Frame? parent, string name, bool on) : IDisposable
     {
         private bool _disposed;
+
+        public bool On => on;
 
         public void Dispose()
         {

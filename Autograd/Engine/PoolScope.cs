@@ -1,33 +1,24 @@
 namespace Autograd;
 
-/// <summary>The per-thread switch that makes new op results draw from the backend's pool (see <see cref="Tensor.Recycling"/>).</summary>
+/// <summary>
+/// The switch that makes new op results draw from the backend's pool (see <see cref="Tensor.Recycling"/>). It
+/// flows with the async context like <see cref="Tensor.NoGrad"/>: an <c>await</c> inside a scope stays in it, and
+/// a scope disposed out of order or in another flow throws instead of leaving a thread pooling for ever.
+/// </summary>
 internal static class PoolScope
 {
-    [ThreadStatic] private static int t_depth;
+    private enum PoolTag { }
 
-    public static bool Active => t_depth > 0;
+    public static bool Active => FlowScope<PoolTag>.Active;
 
     /// <summary>Enters a pooled scope; dispose to leave (scopes nest).</summary>
-    public static Scope Enter()
-    {
-        t_depth++;
-        return new Scope(true);
-    }
+    public static Scope Enter() => new(FlowScope<PoolTag>.Enter("Recycling"));
 
     /// <summary>Leaves pooling for the duration of the returned scope (e.g. for tensors that escape).</summary>
-    public static Scope Suspend()
-    {
-        int saved = t_depth;
-        t_depth = 0;
-        return new Scope(false, saved);
-    }
+    public static Scope Suspend() => new(FlowScope<PoolTag>.Enter("Recycling", on: false));
 
-    public readonly struct Scope(bool entered, int saved = 0) : IDisposable
+    public readonly struct Scope(IDisposable frame) : IDisposable
     {
-        public void Dispose()
-        {
-            if (entered) t_depth--;
-            else t_depth = saved;
-        }
+        public void Dispose() => frame?.Dispose();
     }
 }

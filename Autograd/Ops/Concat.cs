@@ -10,7 +10,8 @@ public sealed partial class Tensor<T>
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Length == 0) throw new ArgumentException("Concat: needs at least one tensor.", nameof(tensors));
-        foreach (var t in tensors) ArgumentNullException.ThrowIfNull(t, nameof(tensors));
+        for (int i = 0; i < tensors.Length; i++)
+            if (tensors[i] is null) throw new ArgumentException($"Concat: tensors[{i}] is null.", nameof(tensors));
         var first = tensors[0];
         int ax = ShapeUtil.NormalizeAxis(axis, first._shape, "Concat");
         int total = 0;
@@ -31,8 +32,8 @@ public sealed partial class Tensor<T>
         int rowOut = total * inner, offset = 0;
         foreach (var t in tensors)
         {
-            int run = t._shape[ax] * inner;
-            k.CopyRuns(t.Buffer, run, dst.Slice(offset, dst.Length - offset), rowOut, outer, run, accumulate: false);
+            int run = t._shape[ax] * inner, at = Math.Min(offset, dst.Length); // no rows (outer = 0): nothing to copy, anywhere
+            k.CopyRuns(t.Buffer, run, dst.Slice(at, dst.Length - at), rowOut, outer, run, accumulate: false);
             offset += run;
         }
         return ShouldRecord(tensors) ? r.WithCreator(new ConcatNode(tensors.AsSpan().ToArray(), ax)) : r;
@@ -49,12 +50,12 @@ public sealed partial class Tensor<T>
             var k = K;
             foreach (var t in Inputs)
             {
-                int run = t._shape[axis] * inner;
+                int run = t._shape[axis] * inner, at = Math.Min(offset, g.Length);
                 if (t.RequiresGrad)
                 {
                     // Every element of the input's gradient is written: no zero-fill needed when it is fresh.
                     var dx = t.GradBufferFor(out bool accumulate);
-                    k.CopyRuns(g.Slice(offset, g.Length - offset), rowOut, dx, run, outer, run, accumulate);
+                    k.CopyRuns(g.Slice(at, g.Length - at), rowOut, dx, run, outer, run, accumulate);
                 }
                 offset += run;
             }

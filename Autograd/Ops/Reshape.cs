@@ -23,7 +23,7 @@ public sealed partial class Tensor<T>
                 infer = i;
             }
             else if (s[i] < 0) throw new ArgumentException($"Reshape: negative size in {ShapeUtil.Format(shape)}.", nameof(shape));
-            else known *= s[i];
+            else known = known > Array.MaxLength && s[i] != 0 ? known : known * s[i]; // saturates: never wraps to a match
         }
         if (infer >= 0)
         {
