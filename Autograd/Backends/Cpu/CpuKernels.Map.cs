@@ -183,50 +183,9 @@ internal sealed unsafe partial class CpuKernels<T>
             return;
         }
         var d = new Span<T>(y, n);
-        if (bScalar)
-        {
-            var x = new ReadOnlySpan<T>(a, n);
-            switch (op)
-            {
-                case ElementwiseOp.Add: TP.Add(x, bv, d); break;
-                case ElementwiseOp.Subtract: TP.Subtract(x, bv, d); break;
-                case ElementwiseOp.Multiply: TP.Multiply(x, bv, d); break;
-                case ElementwiseOp.Divide: TP.Divide(x, bv, d); break;
-                case ElementwiseOp.Pow: TP.Pow(x, bv, d); break;
-                case ElementwiseOp.Max: TP.Max(x, bv, d); break;
-                case ElementwiseOp.Min: TP.Min(x, bv, d); break;
-                default: throw new NotSupportedException($"Map: {op} is not a binary op.");
-            }
-            return;
-        }
-        var yv = new ReadOnlySpan<T>(b, n);
-        if (aScalar)
-        {
-            switch (op)
-            {
-                case ElementwiseOp.Add: TP.Add(yv, av, d); break;
-                case ElementwiseOp.Subtract: TP.Subtract(av, yv, d); break;
-                case ElementwiseOp.Multiply: TP.Multiply(yv, av, d); break;
-                case ElementwiseOp.Divide: TP.Divide(av, yv, d); break;
-                case ElementwiseOp.Pow: TP.Pow(av, yv, d); break;
-                case ElementwiseOp.Max: TP.Max(yv, av, d); break;
-                case ElementwiseOp.Min: TP.Min(yv, av, d); break;
-                default: throw new NotSupportedException($"Map: {op} is not a binary op.");
-            }
-            return;
-        }
-        var xv = new ReadOnlySpan<T>(a, n);
-        switch (op)
-        {
-            case ElementwiseOp.Add: TP.Add(xv, yv, d); break;
-            case ElementwiseOp.Subtract: TP.Subtract(xv, yv, d); break;
-            case ElementwiseOp.Multiply: TP.Multiply(xv, yv, d); break;
-            case ElementwiseOp.Divide: TP.Divide(xv, yv, d); break;
-            case ElementwiseOp.Pow: TP.Pow(xv, yv, d); break;
-            case ElementwiseOp.Max: TP.Max(xv, yv, d); break;
-            case ElementwiseOp.Min: TP.Min(xv, yv, d); break;
-            default: throw new NotSupportedException($"Map: {op} is not a binary op.");
-        }
+        if (bScalar) BinaryScalar(op, new ReadOnlySpan<T>(a, n), bv, d, scalarLeft: false);
+        else if (aScalar) BinaryScalar(op, new ReadOnlySpan<T>(b, n), av, d, scalarLeft: true);
+        else BinarySpan(op, new ReadOnlySpan<T>(a, n), new ReadOnlySpan<T>(b, n), d);
     }
 
     /// <summary>One element of an op, for steps whose operands are all constants.</summary>

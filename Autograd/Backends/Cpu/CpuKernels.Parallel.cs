@@ -50,6 +50,7 @@ internal sealed partial class CpuKernels<T>
         }
     }
 
+    /// <summary>d = x op y, elementwise.</summary>
     private static void BinarySpan(ElementwiseOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d)
     {
         switch (op)
@@ -60,10 +61,12 @@ internal sealed partial class CpuKernels<T>
             case ElementwiseOp.Divide: TP.Divide(x, y, d); break;
             case ElementwiseOp.Max: TP.Max(x, y, d); break;
             case ElementwiseOp.Min: TP.Min(x, y, d); break;
-            default: throw new NotSupportedException($"Broadcast: {op} is not a binary op.");
+            case ElementwiseOp.Pow: TP.Pow(x, y, d); break;
+            default: throw new NotSupportedException($"{op} is not a binary op.");
         }
     }
 
+    /// <summary>d = x op s (or s op x when <paramref name="scalarLeft"/>).</summary>
     private static void BinaryScalar(ElementwiseOp op, ReadOnlySpan<T> x, T s, Span<T> d, bool scalarLeft)
     {
         switch (op)
@@ -74,7 +77,8 @@ internal sealed partial class CpuKernels<T>
             case ElementwiseOp.Min: TP.Min(x, s, d); break;
             case ElementwiseOp.Subtract: if (scalarLeft) TP.Subtract(s, x, d); else TP.Subtract(x, s, d); break;
             case ElementwiseOp.Divide: if (scalarLeft) TP.Divide(s, x, d); else TP.Divide(x, s, d); break;
-            default: throw new NotSupportedException($"Broadcast: {op} is not a binary op.");
+            case ElementwiseOp.Pow: if (scalarLeft) TP.Pow(s, x, d); else TP.Pow(x, s, d); break;
+            default: throw new NotSupportedException($"{op} is not a binary op.");
         }
     }
 
