@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Autograd.Distributed;
 using Autograd.Nn;
 
 namespace Autograd.CharLm;
@@ -41,13 +42,25 @@ public sealed record LossPoint(long Step, double ElapsedSeconds, double TrainLos
 public sealed record TrainingResult(long Step, long StepsThisRun, double BestValidationLoss, EvaluationResult LastValidation,
     TimeSpan Elapsed, bool Cancelled, int SkippedSteps);
 
+/// <summary>Training diverged: many consecutive batches had a non-finite loss or gradient.</summary>
+public sealed class TrainingDivergedException : InvalidOperationException
+{
+    public TrainingDivergedException(string message) : base(message) { }
+    public TrainingDivergedException() { }
+    public TrainingDivergedException(string message, Exception inner) : base(message, inner) { }
+}
+
 /// <summary>
 /// Trains a <see cref="CharLanguageModel"/> on text ids: contiguous batches
 /// (<see cref="SequenceBatcher"/>) with the state carried per sequence (truncated BPTT), mean
 /// cross-entropy, backward, optional global-norm clipping, an optimizer step, a learning-rate
 /// schedule; validation at intervals; the best model by validation loss saved as a checkpoint.
 /// </summary>
-public sealed class CharTrainer
+/// <remarks>
+/// Given an <see cref="ICommunicator"/> (e.g. <see cref="MpiCommunicator"/> under <c>mpiexec</c>) it trains
+/// data-parallel: see <see cref="CharTrainer(CharLanguageModel, int[], int[], TrainingOptions, TrainingState?, ICommunicator?)"/>.
+/// </remarks>
+public sealed partial class CharTrainer
 {
     private const int MaxConsecutiveSkips = 20;
 
@@ -63,6 +76,7 @@ public sealed class CharTrainer
     private double _best;
     private CharLanguageModel? _evaluationCopy;
     private readonly IReadOnlyDictionary<string, Tensor<float>>? _resumeCarry;
+    private readonly TrainingState? _resume;
 
     /// <summary>Prepares a run.</summary>
     /// <param name="model">The model to train (in place).</param>
@@ -73,6 +87,21 @@ public sealed class CharTrainer
     /// best loss and (if the optimizer kind matches) the optimizer's state.</param>
     /// <exception cref="ArgumentException">Invalid options, too little training text for one batch, too little validation text, or ids outside the vocabulary.</exception>
     public CharTrainer(CharLanguageModel model, int[] trainIds, int[] validationIds, TrainingOptions options, TrainingState? resumeFrom = null)
+        : this(model, trainIds, validationIds, options, resumeFrom, null) { }
+
+    /// <summary>
+    /// Prepares a run that is data-parallel over <paramref name="communicator"/>'s ranks (every rank
+    /// constructs its trainer alike and calls <see cref="Run"/>): <see cref="TrainingOptions.BatchSize"/>
+    /// is the global batch, and each rank trains on its own contiguous rows of it (as equal as possible);
+    /// the gradients are averaged over all ranks before clipping and the optimizer step, so the replicas
+    /// stay bitwise identical and the run matches one process training on the whole batch (up to
+    /// rounding). Rank 0 alone evaluates and writes checkpoints (other ranks ignore the paths); the
+    /// learning-rate schedule and time budget follow rank 0's clock; cancellation on any rank stops all.
+    /// </summary>
+    /// <param name="communicator">The ranks; null trains in this process alone, as the other constructor.</param>
+    /// <exception cref="ArgumentException">As the other constructor; also a global batch smaller than the number of ranks.</exception>
+    /// <inheritdoc cref="CharTrainer(CharLanguageModel, int[], int[], TrainingOptions, TrainingState?)"/>
+    public CharTrainer(CharLanguageModel model, int[] trainIds, int[] validationIds, TrainingOptions options, TrainingState? resumeFrom, ICommunicator? communicator)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(trainIds);
@@ -88,6 +117,8 @@ public sealed class CharTrainer
         _validation = options.EvaluationSymbols is int n && n < validationIds.Length ? validationIds[..n] : validationIds;
         _options = options;
         _batcher = new SequenceBatcher(trainIds, options.BatchSize, options.SequenceLength);
+        (_communicator, _firstRow, _rows) = (communicator, 0, options.BatchSize);
+        if (communicator is not null) Shard(communicator, trainIds, ref _firstRow, ref _rows);
         _parameters = model.Network.Parameters().ToArray();
         float lr = (float)options.LearningRate;
         _optimizer = options.Optimizer switch
@@ -104,6 +135,7 @@ public sealed class CharTrainer
             _priorSeconds = resumeFrom.ElapsedSeconds;
             _batcher.Seek(resumeFrom.BatchPosition);
             _resumeCarry = resumeFrom.CarriedState;
+            _resume = resumeFrom;
             if (resumeFrom.Options.Optimizer == options.Optimizer && resumeFrom.OptimizerState.Count > 0)
             {
                 _optimizer.LoadStateDict(resumeFrom.OptimizerState);
@@ -118,13 +150,19 @@ public sealed class CharTrainer
     /// <summary>Where to save the model at the end of the run (with training state); null: not saved.</summary>
     public string? LastCheckpointPath { get; init; }
 
+    /// <summary>
+    /// In data-parallel training, every this many steps check that all ranks hold bitwise-identical weights
+    /// (<see cref="DataParallelOptions.VerifyEvery"/>; a <see cref="ReplicaDivergenceException"/> if not); 0 (the default) never.
+    /// </summary>
+    public int ReplicaCheckInterval { get; init; }
+
     /// <summary>Whether the optimizer's state came from the checkpoint resumed from.</summary>
     public bool OptimizerStateRestored { get; }
 
     /// <summary>Raised after every optimizer step.</summary>
     public event Action<StepReport>? StepCompleted;
 
-    /// <summary>Raised after every validation measurement.</summary>
+    /// <summary>Raised after every validation measurement (on rank 0 only, in data-parallel training).</summary>
     public event Action<EvaluationReport>? Evaluated;
 
     /// <summary>The loss curve of this run so far.</summary>
@@ -135,14 +173,16 @@ public sealed class CharTrainer
     /// the run normally: it still evaluates and saves). Then evaluates once more and saves the
     /// last checkpoint.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Training diverged: many consecutive batches had a non-finite loss or gradient.</exception>
+    /// <exception cref="TrainingDivergedException">Training diverged: many consecutive batches had a non-finite loss or gradient.</exception>
     /// <exception cref="IOException">A checkpoint could not be written.</exception>
+    /// <exception cref="RankMismatchException">Data-parallel: the ranks were set up differently (thrown on every rank).</exception>
+    /// <exception cref="ReplicaDivergenceException">Data-parallel: a replica check found different weights.</exception>
     public TrainingResult Run(CancellationToken cancellationToken = default)
     {
         var o = _options;
         int b = o.BatchSize, t = o.SequenceLength;
-        var inputs = new int[b * t];
-        var targets = new int[b * t];
+        var inputs = new int[_rows * t];
+        var targets = new int[_rows * t];
         var clock = Stopwatch.StartNew();
         long stepsThisRun = 0;
         int skipped = 0, consecutiveSkips = 0;
@@ -153,20 +193,22 @@ public sealed class CharTrainer
         _model.Network.Train();
         _model.Network.ResetState();
         RestoreCarriedState();
+        StartDataParallel();
 
         while (true)
         {
-            if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
-            double progress = Progress(stepsThisRun, clock.Elapsed);
+            var (stop, now) = Agree(cancellationToken.IsCancellationRequested, clock.Elapsed);
+            if (stop) { cancelled = true; break; }
+            double progress = Progress(stepsThisRun, now);
             if (progress >= 1) break;
 
             double lr = LearningRate(progress);
             _optimizer.LearningRate = (float)lr;
-            if (_batcher.Next(inputs, targets)) _model.Network.ResetState();
+            if (_batcher.Next(inputs, targets, _firstRow, _rows)) _model.Network.ResetState();
             _optimizer.ZeroGrad();
-            var loss = Losses.CrossEntropy(_model.Forward(inputs, b, t), targets);
+            var loss = Losses.CrossEntropy(_model.Forward(inputs, _rows, t), targets);
             loss.Backward();
-            double lossValue = loss.Item();
+            double lossValue = AverageGradients(loss.Item());
             double norm = double.NaN;
             bool finite = double.IsFinite(lossValue);
             if (finite)
@@ -188,7 +230,7 @@ public sealed class CharTrainer
                 _model.Network.ResetState();
                 skipped++;
                 if (++consecutiveSkips >= MaxConsecutiveSkips)
-                    throw new InvalidOperationException($"CharTrainer: training diverged at step {_step} ({consecutiveSkips} consecutive batches with a non-finite loss or gradient); try a lower learning rate or clipping.");
+                    throw new TrainingDivergedException($"CharTrainer: training diverged at step {_step} ({consecutiveSkips} consecutive batches with a non-finite loss or gradient); try a lower learning rate or clipping.");
                 continue;
             }
             consecutiveSkips = 0;
@@ -210,10 +252,11 @@ public sealed class CharTrainer
 
         if (lastEvaluatedStep != _step && stepsThisRun > 0)
             last = EvaluateAndSave(clock, CancellationToken.None);
-        else if (stepsThisRun == 0)
+        else if (stepsThisRun == 0 && IsRoot)
             last = EvaluateOnly(CancellationToken.None);
-        if (LastCheckpointPath is not null)
-            Checkpoint.Save(LastCheckpointPath, _model, State(clock.Elapsed));
+        var carried = GatherCarriedState();
+        if (LastCheckpointPath is not null && IsRoot)
+            Checkpoint.Save(LastCheckpointPath, _model, State(clock.Elapsed, carried));
         return new TrainingResult(_step, stepsThisRun, _best, last, clock.Elapsed, cancelled, skipped);
     }
 
@@ -228,7 +271,7 @@ public sealed class CharTrainer
             var c = _resumeCarry.GetValueOrDefault($"layers.{i}.c");
             // A different batch size means different streams: their old state does not apply.
             if (h is null || h.Size(0) != _options.BatchSize || (c is not null && c.Size(0) != _options.BatchSize)) continue;
-            layers[i].SetState(h, c);
+            layers[i].SetState(OwnRows(h), c is null ? null : OwnRows(c));
         }
     }
 
@@ -254,6 +297,8 @@ public sealed class CharTrainer
 
     private EvaluationResult EvaluateAndSave(Stopwatch clock, CancellationToken cancellationToken)
     {
+        var carried = GatherCarriedState();
+        if (!IsRoot) return default;
         EvaluationResult result;
         try
         {
@@ -269,7 +314,7 @@ public sealed class CharTrainer
         {
             _best = result.NatsPerSymbol;
             if (BestCheckpointPath is not null)
-                Checkpoint.Save(BestCheckpointPath, _model, State(clock.Elapsed));
+                Checkpoint.Save(BestCheckpointPath, _model, State(clock.Elapsed, carried));
         }
         if (_history.Count > 0 && _history[^1].Step == _step)
             _history[^1] = _history[^1] with { ValidationLoss = result.NatsPerSymbol };
@@ -277,7 +322,7 @@ public sealed class CharTrainer
         return result;
     }
 
-    private TrainingState State(TimeSpan elapsed) => new()
+    private TrainingState State(TimeSpan elapsed, Dictionary<string, Tensor<float>> carried) => new()
     {
         Step = _step,
         BatchPosition = _batcher.Position,
@@ -285,7 +330,7 @@ public sealed class CharTrainer
         ElapsedSeconds = _priorSeconds + elapsed.TotalSeconds,
         Options = _options,
         OptimizerState = _optimizer.StateDict(),
-        CarriedState = CarriedState(),
+        CarriedState = carried,
     };
 
     /// <summary>The larger of the step fraction and the time fraction of this run's budget.</summary>

@@ -66,8 +66,8 @@ public sealed class DataParallel<T> where T : unmanaged, IFloatingPointIeee754<T
     /// Wraps named parameters: the same names and shapes, in the same order, on every rank (checked here,
     /// collectively). Build lazily created layers (one forward pass) before wrapping them.
     /// </summary>
-    /// <exception cref="ArgumentException">No parameters; the ranks' names or shapes differ; a parameter is
-    /// listed twice.</exception>
+    /// <exception cref="ArgumentException">No parameters, or a parameter listed twice.</exception>
+    /// <exception cref="RankMismatchException">The ranks' parameter names, shapes or element types differ (thrown on every rank).</exception>
     /// <exception cref="ArgumentOutOfRangeException">A bucket smaller than one element, or a negative <see cref="DataParallelOptions.VerifyEvery"/>.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
     public DataParallel(ICommunicator communicator, IEnumerable<(string Name, Tensor<T> Parameter)> parameters, DataParallelOptions? options = null)
@@ -108,7 +108,7 @@ public sealed class DataParallel<T> where T : unmanaged, IFloatingPointIeee754<T
         _verifyEvery = options.VerifyEvery;
 
         if (!communicator.AllSame([layout.Value])[0])
-            throw new ArgumentException($"DataParallel: the ranks' models differ (parameter names, shapes or element type); rank {communicator.Rank} has {_parameters.Length} parameters, {_elements} elements.", nameof(parameters));
+            throw new RankMismatchException($"DataParallel: the ranks' models differ (parameter names, shapes or element type); rank {communicator.Rank} has {_parameters.Length} parameters, {_elements} elements.");
     }
 
     /// <summary>The group the gradients are reduced over.</summary>

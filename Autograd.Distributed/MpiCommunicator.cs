@@ -41,16 +41,16 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     public static string LibraryName => MpiNative.LibraryName;
 
     /// <summary>
-    /// Rank and size as set by a launcher, read from the environment before (and without) MPI:
-    /// MPICH/hydra's <c>PMI_RANK</c>/<c>PMI_SIZE</c>, Open MPI's, or Slurm's. Null when no
-    /// launcher started this process.
+    /// Rank and size as set by the launcher that started this process, read from the environment before
+    /// (and without) MPI: MPICH's <c>PMI_RANK</c>/<c>PMI_SIZE</c> (hydra's mpiexec, Slurm's srun with PMI)
+    /// or Open MPI's <c>OMPI_COMM_WORLD_RANK</c>/<c>_SIZE</c>. Null when no launcher started it. (Slurm's
+    /// own <c>SLURM_PROCID</c> is not used: a batch script sets it for processes srun did not start.)
     /// </summary>
     public static (int Rank, int Size)? LauncherRankAndSize()
     {
         static int? Get(string name) => int.TryParse(Environment.GetEnvironmentVariable(name), out int v) ? v : null;
         if (Get("PMI_RANK") is int r && Get("PMI_SIZE") is int s) return (r, s);
         if (Get("OMPI_COMM_WORLD_RANK") is int r2 && Get("OMPI_COMM_WORLD_SIZE") is int s2) return (r2, s2);
-        if (Get("SLURM_PROCID") is int r3 && Get("SLURM_NTASKS") is int s3) return (r3, s3);
         return null;
     }
 
@@ -62,8 +62,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     /// process, on every rank; dispose the result at the end (finalizes MPI).
     /// </summary>
     /// <exception cref="MpiUnavailableException">The library cannot be loaded.</exception>
-    /// <exception cref="InvalidOperationException">MPI was already initialized or finalized in this process,
-    /// or the library does not have the MPICH ABI or thread support.</exception>
+    /// <exception cref="InvalidOperationException">MPI was already initialized or finalized in this process;
+    /// the library does not have the MPICH ABI or thread support; or another MPI's launcher started the process.</exception>
     /// <exception cref="MpiException">MPI_Init failed.</exception>
     public static MpiCommunicator InitializeWorld()
     {
@@ -85,6 +85,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         int rank, size;
         Check(MpiNative.MPI_Comm_rank(MpiNative.MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
         Check(MpiNative.MPI_Comm_size(MpiNative.MPI_COMM_WORLD, &size), "MPI_Comm_size");
+        // E.g. Open MPI's mpirun starting an MPICH program: each process would be a world of its own.
+        if (LauncherRankAndSize() is { } launch && launch.Size != size)
+            throw new InvalidOperationException($"the launcher started {launch.Size} processes but {LibraryName} sees a world of {size}: start the job with the mpiexec of the same MPI (MPICH's).");
         return s_world = new MpiCommunicator(rank, size);
     }
 

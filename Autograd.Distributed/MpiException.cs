@@ -19,3 +19,14 @@ public sealed class MpiUnavailableException : Exception
     public MpiUnavailableException() { }
     public MpiUnavailableException(string message, Exception inner) : base(message, inner) { }
 }
+
+/// <summary>
+/// The ranks of a job were set up differently (configuration, data, model shapes). Found by a
+/// collective check, so every rank throws it at the same point.
+/// </summary>
+public sealed class RankMismatchException : Exception
+{
+    public RankMismatchException(string message) : base(message) { }
+    public RankMismatchException() { }
+    public RankMismatchException(string message, Exception inner) : base(message, inner) { }
+}
