@@ -9,10 +9,25 @@ internal static partial class TrainCommand
     /// <summary>The one line a user without MPI sees.</summary>
     internal const string MpiMissing = "--distributed needs MPICH: apt-get install mpich";
 
+    /// <summary>
+    /// Called as the process ends with a failure. Under mpiexec, a rank that exits before MPI_Init (say, on
+    /// a bad argument given to it alone) leaves the others waiting in MPI_Init forever: hydra does not
+    /// notice. So such a rank joins MPI_Init and aborts the job, which ends every rank at once.
+    /// </summary>
+    internal static void EndJobIfPeersWait(string[] args, int exitCode)
+    {
+        if (exitCode == 0 || !args.Contains("--distributed") || MpiCommunicator.LauncherRankAndSize() is not { Size: > 1 }) return;
+        if (!MpiCommunicator.TryLoadLibrary(out _) || MpiCommunicator.WasInitialized) return;
+        MpiCommunicator.InitializeWorld().Abort(exitCode);
+    }
+
     private static int TrainDistributed(TrainSettings s)
     {
         if (!MpiCommunicator.TryLoadLibrary(out _))
+        {
+            if (MpiCommunicator.LauncherRankAndSize() is { Rank: > 0 }) return ExitCodes.Failure; // rank 0 says it, once
             throw new CliError($"{MpiMissing} ({MpiCommunicator.LibraryName} could not be loaded).");
+        }
         var world = MpiCommunicator.InitializeWorld();
 
         // A setup error (a missing file, a bad option) may hit one rank or all: the lowest failing rank

@@ -123,7 +123,10 @@ internal static partial class TrainCommand
     {
         if (s.Distributed) return TrainDistributed(s);
         if (MpiCommunicator.LauncherRankAndSize() is { Size: > 1 } launch)
-            throw new CliError($"this process is rank {launch.Rank} of {launch.Size} started by mpiexec, but --distributed is not given: the ranks would train separately into the same files; add --distributed, or run without mpiexec.", ExitCodes.Usage);
+        {
+            if (launch.Rank > 0) return ExitCodes.Usage; // rank 0 says why: one line, not N
+            throw new CliError($"mpiexec started {launch.Size} processes, but --distributed is not given: they would train separately into the same files; add --distributed, or run without mpiexec.", ExitCodes.Usage);
+        }
         var run = Prepare(s, communicator: null);
         return Finish(s, run, RunTrainer(run, showProgress: true));
     }

@@ -69,11 +69,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     {
         if (!TryLoadLibrary(out string? reason))
             throw new MpiUnavailableException($"cannot load the MPI library {LibraryName}: {reason}");
-        int flag;
-        Check(MpiNative.MPI_Finalized(&flag), "MPI_Finalized");
-        if (flag != 0) throw new InvalidOperationException("MPI was already finalized in this process; it cannot be initialized again.");
-        Check(MpiNative.MPI_Initialized(&flag), "MPI_Initialized");
-        if (flag != 0 || s_world is not null) throw new InvalidOperationException("MPI is already initialized in this process.");
+        if (WasInitialized || s_world is not null)
+            throw new InvalidOperationException("MPI was already initialized in this process; it can be initialized only once.");
 
         int provided;
         Check(MpiNative.MPI_Init_thread(null, null, MpiNative.MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
@@ -91,6 +88,19 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         return s_world = new MpiCommunicator(rank, size);
     }
 
+    /// <summary>Whether MPI was initialized in this process (finalized since, or not). Loads the library.</summary>
+    /// <exception cref="DllNotFoundException">The library cannot be loaded (check <see cref="TryLoadLibrary"/> first).</exception>
+    public static bool WasInitialized
+    {
+        get
+        {
+            int initialized, finalized;
+            Check(MpiNative.MPI_Initialized(&initialized), "MPI_Initialized");
+            Check(MpiNative.MPI_Finalized(&finalized), "MPI_Finalized");
+            return initialized != 0 || finalized != 0;
+        }
+    }
+
     /// <summary>The library's version banner, e.g. <c>MPICH Version: 4.0.2 ...</c> (first line).</summary>
     public string LibraryVersion
     {
@@ -99,7 +109,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
             var buffer = new byte[MpiNative.MPI_MAX_LIBRARY_VERSION_STRING];
             int length;
             fixed (byte* p = buffer) Check(MpiNative.MPI_Get_library_version(p, &length), "MPI_Get_library_version");
-            return Encoding.ASCII.GetString(buffer, 0, length).Split('\n')[0].Trim('\0', ' ', '\t');
+            string first = Encoding.ASCII.GetString(buffer, 0, length).Split('\n')[0].Trim('\0', ' ', '\t');
+            return string.Join(' ', first.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries));
         }
     }
 
