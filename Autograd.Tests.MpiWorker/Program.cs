@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Autograd.Distributed;
 using Autograd.Tests.MpiWorker;
 
-// mpiexec -n 2 dotnet Autograd.Tests.MpiWorker.dll OUTDIR CASE...
+// mpiexec -n 2 dotnet Autograd.Tests.MpiWorker.dll OUTDIR CASE...   (CASE "collectives": OUTDIR/collectives.rankR.txt)
 // For each case (EquivalenceCase.All, by name) every rank writes OUTDIR/CASE.rankR.bin (its final weights,
 // float64), OUTDIR/CASE.rankR.messages (all-reduce calls per step), or OUTDIR/CASE.rankR.error (a replica check's message).
 if (args.Length < 2)
@@ -15,6 +15,11 @@ try
 {
     foreach (string name in args[1..])
     {
+        if (name == "collectives")
+        {
+            File.WriteAllText(Path.Combine(args[0], $"collectives.rank{world.Rank}.txt"), CollectiveChecks.Run(world));
+            continue;
+        }
         var c = EquivalenceCase.All.Single(x => x.Name == name);
         string stem = Path.Combine(args[0], $"{c.Name}.rank{world.Rank}");
         try

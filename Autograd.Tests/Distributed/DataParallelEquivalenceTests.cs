@@ -31,7 +31,7 @@ public class DataParallelEquivalenceTests
         Assert.That(File.Exists(WorkerDll), Is.True, $"{WorkerDll} is built with the tests (project reference)");
         _dir = Path.Combine(Path.GetTempPath(), "autograd-dp-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_dir);
-        var result = MpiJob.Run(_dir, (2, WorkerDll, [_dir, .. EquivalenceCase.All.Select(c => c.Name)]));
+        var result = MpiJob.Run(_dir, (2, WorkerDll, [_dir, "collectives", .. EquivalenceCase.All.Select(c => c.Name)]));
         _job = new CliResultSummary(result.ExitCode, result.ToString());
     }
 
@@ -81,6 +81,19 @@ public class DataParallelEquivalenceTests
             $"weight {worstExcessIndex}: 2 ranks {rank0[worstExcessIndex]:R}, one process {reference[worstExcessIndex]:R} (relative {relativeTolerance}, absolute {absoluteTolerance})");
         // The distributed run changed the weights: it did train (and not, say, only rank 0's copy).
         Assert.That(reference.Zip(EquivalenceRun.Train(c with { Steps = 0 }, null, out _)).Count(p => p.First != p.Second), Is.GreaterThan(reference.Length / 2));
+    }
+
+    [Test]
+    public void EveryCollective_OnEveryType_GivesTheExactResult()
+    {
+        MpiJob.RequireMpi();
+        Assert.That(_job!.ExitCode, Is.Zero, _job.Output);
+        foreach (int rank in new[] { 0, 1 })
+        {
+            string[] lines = File.ReadAllLines(Path.Combine(_dir, $"collectives.rank{rank}.txt"));
+            Assert.That(lines, Has.Length.EqualTo(9));
+            Assert.That(lines.Where(l => !l.StartsWith("ok", StringComparison.Ordinal)), Is.Empty, $"rank {rank}");
+        }
     }
 
     [Test]
