@@ -22,14 +22,6 @@ public sealed record DataParallelOptions
     public int VerifyEvery { get; init; }
 }
 
-/// <summary>The ranks' weights are no longer bitwise identical.</summary>
-public sealed class ReplicaDivergenceException : Exception
-{
-    public ReplicaDivergenceException(string message) : base(message) { }
-    public ReplicaDivergenceException() { }
-    public ReplicaDivergenceException(string message, Exception inner) : base(message, inner) { }
-}
-
 /// <summary>
 /// Data-parallel training over an <see cref="ICommunicator"/> (e.g. MPI), as Horovod and PyTorch's
 /// DistributedDataParallel do it: every rank holds a replica of the model and runs forward and backward

@@ -63,7 +63,7 @@ public class DataParallelEquivalenceTests
         // (|a - b| <= 1e-5 |b| + 1e-8): weights that sit near zero (biases starting at 0) differ by ~1e-10 in
         // absolute terms, which is float rounding but more than 1e-5 of their size (up to 2.2e-5 seen).
         double relativeTolerance = c.Double ? 1e-12 : 1e-5, absoluteTolerance = c.Double ? 0 : 1e-8;
-        double worst = 0, worstExcess = double.NegativeInfinity;
+        double worst = 0, worstAbsolute = 0, worstExcess = double.NegativeInfinity;
         int worstIndex = 0, worstExcessIndex = 0;
         for (int i = 0; i < reference.Length; i++)
         {
@@ -71,11 +71,12 @@ public class DataParallelEquivalenceTests
             double scale = Math.Max(Math.Abs(reference[i]), Math.Abs(rank0[i]));
             double relative = scale == 0 ? 0 : difference / scale;
             if (relative > worst) (worst, worstIndex) = (relative, i);
+            worstAbsolute = Math.Max(worstAbsolute, difference);
             double excess = difference - (relativeTolerance * scale + absoluteTolerance);
             if (excess > worstExcess) (worstExcess, worstExcessIndex) = (excess, i);
         }
         TestContext.Out.WriteLine($"{name}: {reference.Length} weights (median |w| {reference.Select(Math.Abs).Order().ElementAt(reference.Length / 2):E2}), " +
-            $"largest relative difference {worst:E2} (weight {worstIndex}: {rank0[worstIndex]:R} vs {reference[worstIndex]:R}), " +
+            $"largest relative difference {worst:E2} (weight {worstIndex}: {rank0[worstIndex]:R} vs {reference[worstIndex]:R}), largest absolute {worstAbsolute:E2}, " +
             $"{File.ReadAllText(Path.Combine(_dir, $"{name}.rank0.messages"))} all-reduce call(s) per step");
         Assert.That(worstExcess, Is.LessThanOrEqualTo(0),
             $"weight {worstExcessIndex}: 2 ranks {rank0[worstExcessIndex]:R}, one process {reference[worstExcessIndex]:R} (relative {relativeTolerance}, absolute {absoluteTolerance})");

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Autograd.Distributed;
 using Autograd.Tests.Cli;
 
@@ -37,56 +36,27 @@ internal static class MpiJob
         if (MissingReason is { } reason) Assert.Ignore(reason);
     }
 
-    /// <summary>The dotnet host the test runs on (the SDK tells child processes), else the one on PATH.</summary>
-    public static string DotnetHost
-        => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
-
     /// <summary>
     /// Starts <c>mpiexec</c> with the given groups, each <c>(ranks, program dll, arguments)</c>
     /// (several groups make an MPMD job, separated by <c>:</c>), output redirected.
     /// </summary>
     public static Process Start(string workingDirectory, params (int Ranks, string Dll, string[] Args)[] groups)
     {
-        var start = new ProcessStartInfo(s_mpiexec.Value ?? "mpiexec")
+        var args = new List<string>();
+        foreach (var (ranks, dll, rest) in groups)
         {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            UseShellExecute = false,
-        };
-        for (int g = 0; g < groups.Length; g++)
-        {
-            if (g > 0) start.ArgumentList.Add(":");
-            start.ArgumentList.Add("-n");
-            start.ArgumentList.Add(groups[g].Ranks.ToString(CultureInfo.InvariantCulture));
-            start.ArgumentList.Add(DotnetHost);
-            start.ArgumentList.Add(groups[g].Dll);
-            foreach (var a in groups[g].Args) start.ArgumentList.Add(a);
+            if (args.Count > 0) args.Add(":");
+            args.AddRange(["-n", ranks.ToString(CultureInfo.InvariantCulture), CliRunner.DotnetHost, dll, .. rest]);
         }
-        start.Environment["MPIEXEC_TIMEOUT"] = TimeoutSeconds.ToString(CultureInfo.InvariantCulture);
-        start.Environment["NO_COLOR"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start mpiexec");
-        process.StandardInput.Close();
-        return process;
+        var environment = new Dictionary<string, string> { ["MPIEXEC_TIMEOUT"] = TimeoutSeconds.ToString(CultureInfo.InvariantCulture) };
+        return CliRunner.StartProcess(s_mpiexec.Value ?? "mpiexec", workingDirectory, environment, args);
     }
 
     /// <summary>Runs a job to the end and returns what it printed.</summary>
     public static CliResult Run(string workingDirectory, params (int Ranks, string Dll, string[] Args)[] groups)
     {
         using var process = Start(workingDirectory, groups);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(TimeoutSeconds + 30)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"mpiexec did not finish within {TimeoutSeconds + 30} s (hang).");
-        }
-        process.WaitForExit();
-        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+        return CliRunner.WaitFor(process, TimeSpan.FromSeconds(TimeoutSeconds + 30), "mpiexec");
     }
 
     /// <summary>Runs the CLI on <paramref name="ranks"/> ranks: <c>mpiexec -n N dotnet Autograd.Cli.dll args</c>.</summary>

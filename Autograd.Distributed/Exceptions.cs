@@ -30,3 +30,11 @@ public sealed class RankMismatchException : Exception
     public RankMismatchException() { }
     public RankMismatchException(string message, Exception inner) : base(message, inner) { }
 }
+
+/// <summary>The ranks' weights are no longer bitwise identical (found by a collective check: thrown on every rank).</summary>
+public sealed class ReplicaDivergenceException : Exception
+{
+    public ReplicaDivergenceException(string message) : base(message) { }
+    public ReplicaDivergenceException() { }
+    public ReplicaDivergenceException(string message, Exception inner) : base(message, inner) { }
+}
