@@ -132,7 +132,7 @@ internal static partial class TrainCommand
     }
 
     /// <summary>Everything a run needs, set up (on every rank, alike, without collectives).</summary>
-    private sealed record PreparedRun(CorpusSource Corpus, CharLanguageModel Model, TrainingOptions Options, int[] Validation,
+    private sealed record PreparedRun(CharLanguageModel Model, TrainingOptions Options, int[] Validation,
         string OutputDirectory, string Best, string Last, CharTrainer Trainer);
 
     private static PreparedRun Prepare(TrainSettings s, ICommunicator? communicator)
@@ -187,7 +187,7 @@ internal static partial class TrainCommand
             var console = ReportConsole();
             PrintSetup(console, corpus, model, options, train.Length, validation.Length, outDir, resumeState, trainer.OptimizerStateRestored, communicator);
         }
-        return new PreparedRun(corpus, model, options, validation, outDir, best, last, trainer);
+        return new PreparedRun(model, options, validation, outDir, best, last, trainer);
     }
 
     private static IAnsiConsole ReportConsole()

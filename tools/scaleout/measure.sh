@@ -5,7 +5,8 @@
 #   M: hidden 256, batch 32, seq-len 64;  L: hidden 512, batch 64, seq-len 128;  plain SGD lr 0.01, no clipping.
 # --batch is the global batch, so the 2-rank runs train 2 × 16 (M) or 2 × 32 (L) rows per step.
 #
-#   tools/scaleout/measure.sh [rounds]          (needs MPICH: apt-get install mpich)
+#   tools/scaleout/measure.sh [rounds] [name-regex]     (needs MPICH: apt-get install mpich)
+#   e.g. tools/scaleout/measure.sh 4 'x2|2x'          only the 1 × 2 and 2 × 1 runs
 #
 # Throughput is taken from the run's loss.csv (step, elapsed seconds): steps after the first 20% of the run over
 # the time they took, so start-up and JIT warm-up are left out; validation runs once, at the end, outside it.
@@ -14,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-2}
+only=${2:-.}
 out=${OUT:-/tmp/autograd-scaleout}
 mkdir -p "$out"
 dotnet build Autograd.Cli -c Release -v quiet -nologo >/dev/null
@@ -30,6 +32,7 @@ steady() {
 
 run() { # NAME SIZE RANKS THREADS HIDDEN BATCH SEQ STEPS
   local name=$1 size=$2 ranks=$3 threads=$4 hidden=$5 batch=$6 seq=$7 steps=$8 dir="$out/$1"
+  [[ $name =~ $only ]] || return 0
   rm -rf "$dir"
   local args=(train --data "$out/corpus.txt" --cell lstm --hidden "$hidden" --batch "$batch" --seq-len "$seq"
     --steps "$steps" --optimizer sgd --lr 0.01 --clip 0 --lr-schedule constant --eval-every 1000000 --eval-chars 2
