@@ -8,12 +8,15 @@ namespace Autograd.Tests.Distributed;
 /// <summary>The parts of data-parallel training that need no MPI: row shards, fingerprints, and the trainer's distributed path on one rank.</summary>
 public class ShardingTests
 {
-    /// <summary>A group of one: every collective returns its input. The trainer's distributed path must then equal the plain one.</summary>
-    private sealed class SingleRank : ICommunicator
+    /// <summary>
+    /// Rank 0 of a group whose collectives return their input: exact for a group of one, where the
+    /// trainer's distributed path must then equal the plain one.
+    /// </summary>
+    private sealed class Rank0Of(int size) : ICommunicator
     {
         public int Calls { get; private set; }
         public int Rank => 0;
-        public int Size => 1;
+        public int Size => size;
         public void AllReduce(Span<float> values, ReduceOperation operation) => Calls++;
         public void AllReduce(Span<double> values, ReduceOperation operation) => Calls++;
         public void AllReduce(Span<long> values, ReduceOperation operation) => Calls++;
@@ -99,7 +102,7 @@ public class ShardingTests
             var options = new TrainingOptions { BatchSize = 3, SequenceLength = 9, MaxSteps = 12, EvaluationInterval = 5, EvaluationSymbols = 100 };
             string plain = Path.Combine(dir, "plain.safetensors"), group = Path.Combine(dir, "group.safetensors");
             new CharTrainer(TinyModels.Create(), train, validation, options) { LastCheckpointPath = plain }.Run();
-            var communicator = new SingleRank();
+            var communicator = new Rank0Of(1);
             new CharTrainer(TinyModels.Create(), train, validation, options, null, communicator) { LastCheckpointPath = group, ReplicaCheckInterval = 4 }.Run();
             Assert.That(communicator.Calls, Is.GreaterThan(3 * 12), "every step went through the communicator");
             var a = SafeTensorsFile.Load(plain);
@@ -120,20 +123,7 @@ public class ShardingTests
     {
         var ids = TinyModels.Create().Vocabulary.Encode(TinyModels.Corpus());
         var (train, validation) = TextCorpus.Split(ids, 0.9);
-        var threeRanks = new ThreeRanks();
-        Assert.That(() => new CharTrainer(TinyModels.Create(), train, validation, new TrainingOptions { BatchSize = 2, MaxSteps = 1 }, null, threeRanks),
+        Assert.That(() => new CharTrainer(TinyModels.Create(), train, validation, new TrainingOptions { BatchSize = 2, MaxSteps = 1 }, null, new Rank0Of(3)),
             Throws.ArgumentException.With.Message.Contains("global batch size 2 is smaller than the number of ranks 3"));
-    }
-
-    private sealed class ThreeRanks : ICommunicator
-    {
-        public int Rank => 0;
-        public int Size => 3;
-        public void AllReduce(Span<float> values, ReduceOperation operation) => throw new NotSupportedException();
-        public void AllReduce(Span<double> values, ReduceOperation operation) => throw new NotSupportedException();
-        public void AllReduce(Span<long> values, ReduceOperation operation) => throw new NotSupportedException();
-        public void AllReduce(Span<ulong> values, ReduceOperation operation) => throw new NotSupportedException();
-        public void Broadcast(Span<byte> data, int root) => throw new NotSupportedException();
-        public void Barrier() => throw new NotSupportedException();
     }
 }
