@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Autograd.Distributed;
 using Autograd.Nn;
 
 namespace Autograd.CharLm;
@@ -41,13 +42,33 @@ public sealed record LossPoint(long Step, double ElapsedSeconds, double TrainLos
 public sealed record TrainingResult(long Step, long StepsThisRun, double BestValidationLoss, EvaluationResult LastValidation,
     TimeSpan Elapsed, bool Cancelled, int SkippedSteps);
 
+/// <summary>Training diverged: many consecutive batches had a non-finite loss or gradient.</summary>
+public sealed class TrainingDivergedException : InvalidOperationException
+{
+    /// <summary>With a message saying how many batches in a row were skipped.</summary>
+    /// <param name="message">The message.</param>
+    public TrainingDivergedException(string message) : base(message) { }
+
+    /// <summary>With the default message.</summary>
+    public TrainingDivergedException() { }
+
+    /// <summary>With a message and the exception that caused it.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="inner">The cause.</param>
+    public TrainingDivergedException(string message, Exception inner) : base(message, inner) { }
+}
+
 /// <summary>
 /// Trains a <see cref="CharLanguageModel"/> on text ids: contiguous batches
 /// (<see cref="SequenceBatcher"/>) with the state carried per sequence (truncated BPTT), mean
 /// cross-entropy, backward, optional global-norm clipping, an optimizer step, a learning-rate
 /// schedule; validation at intervals; the best model by validation loss saved as a checkpoint.
 /// </summary>
-public sealed class CharTrainer
+/// <remarks>
+/// Given an <see cref="ICommunicator"/> (e.g. <see cref="MpiCommunicator"/> under <c>mpiexec</c>) it trains
+/// data-parallel: see <see cref="CharTrainer(CharLanguageModel, int[], int[], TrainingOptions, TrainingState?, ICommunicator?)"/>.
+/// </remarks>
+public sealed partial class CharTrainer
 {
     private const int MaxConsecutiveSkips = 20;
 
@@ -63,6 +84,7 @@ public sealed class CharTrainer
     private double _best;
     private CharLanguageModel? _evaluationCopy;
     private readonly IReadOnlyDictionary<string, Tensor<float>>? _resumeCarry;
+    private readonly TrainingState? _resume;
 
     /// <summary>Prepares a run.</summary>
     /// <param name="model">The model to train (in place).</param>
@@ -74,6 +96,26 @@ public sealed class CharTrainer
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">Invalid options, too little training text for one batch, too little validation text, or ids outside the vocabulary.</exception>
     public CharTrainer(CharLanguageModel model, int[] trainIds, int[] validationIds, TrainingOptions options, TrainingState? resumeFrom = null)
+        : this(model, trainIds, validationIds, options, resumeFrom, null) { }
+
+    /// <summary>
+    /// Prepares a run that is data-parallel over <paramref name="communicator"/>'s ranks (every rank
+    /// constructs its trainer alike and calls <see cref="Run"/>): <see cref="TrainingOptions.BatchSize"/>
+    /// is the global batch, and each rank trains on its own contiguous rows of it (as equal as possible);
+    /// the gradients are averaged over all ranks before clipping and the optimizer step, so the replicas
+    /// stay bitwise identical and the run matches one process training on the whole batch (up to
+    /// rounding). Rank 0 alone evaluates and writes checkpoints (other ranks ignore the paths); the
+    /// learning-rate schedule and time budget follow rank 0's clock; cancellation on any rank stops all.
+    /// </summary>
+    /// <param name="model">The model to train (in place); identical on every rank.</param>
+    /// <param name="trainIds">Training text ids (the whole text on every rank).</param>
+    /// <param name="validationIds">Validation text ids (at least 2).</param>
+    /// <param name="options">Settings; validated here. The batch size is the global batch.</param>
+    /// <param name="resumeFrom">State from a checkpoint to continue from, or null.</param>
+    /// <param name="communicator">The ranks; null trains in this process alone, as the other constructor.</param>
+    /// <exception cref="ArgumentNullException">A required argument is null.</exception>
+    /// <exception cref="ArgumentException">As the other constructor; also a global batch smaller than the number of ranks.</exception>
+    public CharTrainer(CharLanguageModel model, int[] trainIds, int[] validationIds, TrainingOptions options, TrainingState? resumeFrom, ICommunicator? communicator)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(trainIds);
@@ -89,6 +131,8 @@ public sealed class CharTrainer
         _validation = options.EvaluationSymbols is int n && n < validationIds.Length ? validationIds[..n] : validationIds;
         _options = options;
         _batcher = new SequenceBatcher(trainIds, options.BatchSize, options.SequenceLength);
+        (_communicator, _firstRow, _rows) = (communicator, 0, options.BatchSize);
+        if (communicator is not null) Shard(communicator, trainIds, ref _firstRow, ref _rows);
         _parameters = model.Network.Parameters().ToArray();
         float lr = (float)options.LearningRate;
         _optimizer = options.Optimizer switch
@@ -106,6 +150,7 @@ public sealed class CharTrainer
             _batcher.Seek(resumeFrom.BatchPosition);
             _resumeCarry = resumeFrom.CarriedState;
             model.Network.DropoutMasksDrawn = resumeFrom.DropoutMasksDrawn;
+            _resume = resumeFrom;
             if (resumeFrom.Options.Optimizer == options.Optimizer && resumeFrom.OptimizerState.Count > 0)
             {
                 _optimizer.LoadStateDict(resumeFrom.OptimizerState);
@@ -120,13 +165,19 @@ public sealed class CharTrainer
     /// <summary>Where to save the model at the end of the run (with training state); null: not saved.</summary>
     public string? LastCheckpointPath { get; init; }
 
+    /// <summary>
+    /// In data-parallel training, every this many steps check that all ranks hold bitwise-identical weights
+    /// (<see cref="DataParallelOptions.VerifyEvery"/>; a <see cref="ReplicaDivergenceException"/> if not); 0 (the default) never.
+    /// </summary>
+    public int ReplicaCheckInterval { get; init; }
+
     /// <summary>Whether the optimizer's state came from the checkpoint resumed from.</summary>
     public bool OptimizerStateRestored { get; }
 
     /// <summary>Raised after every optimizer step.</summary>
     public event Action<StepReport>? StepCompleted;
 
-    /// <summary>Raised after every validation measurement.</summary>
+    /// <summary>Raised after every validation measurement (on rank 0 only, in data-parallel training).</summary>
     public event Action<EvaluationReport>? Evaluated;
 
     /// <summary>The loss curve of this run so far.</summary>
@@ -139,14 +190,16 @@ public sealed class CharTrainer
     /// </summary>
     /// <param name="cancellationToken">Ends the run early (normally: it still evaluates and saves).</param>
     /// <returns>Where the run ended: steps, best and last validation loss, time, whether it was cancelled.</returns>
-    /// <exception cref="InvalidOperationException">Training diverged: many consecutive batches had a non-finite loss or gradient.</exception>
+    /// <exception cref="TrainingDivergedException">Training diverged: many consecutive batches had a non-finite loss or gradient.</exception>
     /// <exception cref="IOException">A checkpoint could not be written.</exception>
+    /// <exception cref="RankMismatchException">Data-parallel: the ranks were set up differently (thrown on every rank).</exception>
+    /// <exception cref="ReplicaDivergenceException">Data-parallel: a replica check found different weights.</exception>
     public TrainingResult Run(CancellationToken cancellationToken = default)
     {
         var o = _options;
         int b = o.BatchSize, t = o.SequenceLength;
-        var inputs = new int[b * t];
-        var targets = new int[b * t];
+        var inputs = new int[_rows * t];
+        var targets = new int[_rows * t];
         var clock = Stopwatch.StartNew();
         long stepsThisRun = 0;
         int skipped = 0, consecutiveSkips = 0;
@@ -157,20 +210,22 @@ public sealed class CharTrainer
         _model.Network.Train();
         _model.Network.ResetState();
         RestoreCarriedState();
+        StartDataParallel();
 
         while (true)
         {
-            if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
-            double progress = Progress(stepsThisRun, clock.Elapsed);
+            var (stop, now) = Agree(cancellationToken.IsCancellationRequested, clock.Elapsed);
+            if (stop) { cancelled = true; break; }
+            double progress = Progress(stepsThisRun, now);
             if (progress >= 1) break;
 
             double lr = LearningRate(progress);
             _optimizer.LearningRate = (float)lr;
-            if (_batcher.Next(inputs, targets)) _model.Network.ResetState();
+            if (_batcher.Next(inputs, targets, _firstRow, _rows)) _model.Network.ResetState();
             _optimizer.ZeroGrad();
-            var loss = Losses.CrossEntropy(_model.Forward(inputs, b, t), targets);
+            var loss = Losses.CrossEntropy(_model.Forward(inputs, _rows, t), targets);
             loss.Backward();
-            double lossValue = loss.Item();
+            double lossValue = AverageGradients(loss.Item());
             double norm = double.NaN;
             bool finite = double.IsFinite(lossValue);
             if (finite)
@@ -192,7 +247,7 @@ public sealed class CharTrainer
                 _model.Network.ResetState();
                 skipped++;
                 if (++consecutiveSkips >= MaxConsecutiveSkips)
-                    throw new InvalidOperationException($"CharTrainer: training diverged at step {_step} ({consecutiveSkips} consecutive batches with a non-finite loss or gradient); try a lower learning rate or clipping.");
+                    throw new TrainingDivergedException($"CharTrainer: training diverged at step {_step} ({consecutiveSkips} consecutive batches with a non-finite loss or gradient); try a lower learning rate or clipping.");
                 continue;
             }
             consecutiveSkips = 0;
@@ -214,10 +269,11 @@ public sealed class CharTrainer
 
         if (lastEvaluatedStep != _step && stepsThisRun > 0)
             last = EvaluateAndSave(clock, CancellationToken.None);
-        else if (stepsThisRun == 0)
+        else if (stepsThisRun == 0 && IsRoot)
             last = EvaluateOnly(CancellationToken.None);
-        if (LastCheckpointPath is not null)
-            Checkpoint.Save(LastCheckpointPath, _model, State(clock.Elapsed));
+        var carried = GatherCarriedState();
+        if (LastCheckpointPath is not null && IsRoot)
+            Checkpoint.Save(LastCheckpointPath, _model, State(clock.Elapsed, carried));
         return new TrainingResult(_step, stepsThisRun, _best, last, clock.Elapsed, cancelled, skipped);
     }
 
@@ -232,7 +288,7 @@ public sealed class CharTrainer
             var state = layer.Cell.StateNames.Select(n => _resumeCarry.GetValueOrDefault($"layers.{i}.{n}")).ToArray();
             // A different batch size means different streams: their old state does not apply.
             if (state[0] is null || state.Any(s => s is not null && s.Size(0) != _options.BatchSize)) continue;
-            layer.SetCarriedState(state);
+            layer.SetCarriedState([.. state.Select(s => s is null ? null : OwnRows(s))]);
         }
     }
 
@@ -259,6 +315,8 @@ public sealed class CharTrainer
 
     private EvaluationResult EvaluateAndSave(Stopwatch clock, CancellationToken cancellationToken)
     {
+        var carried = GatherCarriedState();
+        if (!IsRoot) return default;
         EvaluationResult result;
         try
         {
@@ -274,7 +332,7 @@ public sealed class CharTrainer
         {
             _best = result.NatsPerSymbol;
             if (BestCheckpointPath is not null)
-                Checkpoint.Save(BestCheckpointPath, _model, State(clock.Elapsed));
+                Checkpoint.Save(BestCheckpointPath, _model, State(clock.Elapsed, carried));
         }
         if (_history.Count > 0 && _history[^1].Step == _step)
             _history[^1] = _history[^1] with { ValidationLoss = result.NatsPerSymbol };
@@ -282,7 +340,7 @@ public sealed class CharTrainer
         return result;
     }
 
-    private TrainingState State(TimeSpan elapsed) => new()
+    private TrainingState State(TimeSpan elapsed, Dictionary<string, Tensor<float>> carried) => new()
     {
         Step = _step,
         BatchPosition = _batcher.Position,
@@ -290,7 +348,7 @@ public sealed class CharTrainer
         ElapsedSeconds = _priorSeconds + elapsed.TotalSeconds,
         Options = _options,
         OptimizerState = _optimizer.StateDict(),
-        CarriedState = CarriedState(),
+        CarriedState = carried,
         DropoutMasksDrawn = _model.Network.DropoutMasksDrawn,
     };
 

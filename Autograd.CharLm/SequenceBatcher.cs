@@ -61,7 +61,7 @@ public sealed class SequenceBatcher
     /// <summary>Whether the next batch starts an epoch (the streams begin again).</summary>
     public bool AtEpochStart => Position % BatchesPerEpoch == 0;
 
-    /// <summary>Moves to the given batch count, as if <see cref="Next"/> had been called that often.</summary>
+    /// <summary>Moves to the given batch count, as if <see cref="Next(Span{int}, Span{int})"/> had been called that often.</summary>
     /// <param name="position">Batches handed out so far (e.g. <see cref="TrainingState.BatchPosition"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">The position is negative.</exception>
     public void Seek(long position)
@@ -75,18 +75,35 @@ public sealed class SequenceBatcher
     /// <param name="targets">Receives the ids that follow each input.</param>
     /// <returns>Whether this batch starts an epoch (carried state should be reset before it).</returns>
     /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-    public bool Next(Span<int> inputs, Span<int> targets)
+    public bool Next(Span<int> inputs, Span<int> targets) => Next(inputs, targets, 0, BatchSize);
+
+    /// <summary>
+    /// Fills rows <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rows"/> - 1
+    /// of the next batch and advances: one rank's share of the global batch in data-parallel training,
+    /// where every rank reads its own streams.
+    /// </summary>
+    /// <param name="inputs">Receives <c>rows × SequenceLength</c> input ids, row-major.</param>
+    /// <param name="targets">Receives the ids that follow each input.</param>
+    /// <param name="firstRow">The first stream to read.</param>
+    /// <param name="rows">How many streams to read.</param>
+    /// <returns>Whether this batch starts an epoch (carried state should be reset before it).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The rows are not within <c>[0, BatchSize)</c>, or none.</exception>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public bool Next(Span<int> inputs, Span<int> targets, int firstRow, int rows)
     {
-        int n = BatchSize * SequenceLength;
+        ArgumentOutOfRangeException.ThrowIfNegative(firstRow);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, BatchSize - firstRow);
+        int n = rows * SequenceLength;
         if (inputs.Length != n || targets.Length != n)
-            throw new ArgumentException($"SequenceBatcher.Next: inputs and targets need {n} elements each ({BatchSize} × {SequenceLength}), got {inputs.Length} and {targets.Length}.");
+            throw new ArgumentException($"SequenceBatcher.Next: inputs and targets need {n} elements each ({rows} × {SequenceLength}), got {inputs.Length} and {targets.Length}.");
         bool epochStart = AtEpochStart;
         int k = (int)(Position % BatchesPerEpoch);
-        for (int b = 0; b < BatchSize; b++)
+        for (int r = 0; r < rows; r++)
         {
-            int start = b * _streamLength + k * SequenceLength;
-            _data.AsSpan(start, SequenceLength).CopyTo(inputs.Slice(b * SequenceLength, SequenceLength));
-            _data.AsSpan(start + 1, SequenceLength).CopyTo(targets.Slice(b * SequenceLength, SequenceLength));
+            int start = (firstRow + r) * _streamLength + k * SequenceLength;
+            _data.AsSpan(start, SequenceLength).CopyTo(inputs.Slice(r * SequenceLength, SequenceLength));
+            _data.AsSpan(start + 1, SequenceLength).CopyTo(targets.Slice(r * SequenceLength, SequenceLength));
         }
         Position++;
         return epochStart;

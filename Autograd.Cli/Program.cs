@@ -10,6 +10,8 @@ public static class Program
     {
         // Generated text may be any Unicode; do not let the terminal's locale mangle it.
         Console.OutputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
-        return CliApp.Run(args);
+        int code = CliApp.Run(args);
+        TrainCommand.EndJobIfPeersWait(args, code);
+        return code;
     }
 }

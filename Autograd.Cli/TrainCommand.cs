@@ -2,12 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using Autograd.Nn;
 using Autograd.CharLm;
+using Autograd.Distributed;
 using Spectre.Console;
 
 namespace Autograd.Cli;
 
 /// <summary><c>autograd train</c>: trains a character-level model and writes checkpoints, a loss curve and a plot.</summary>
-internal static class TrainCommand
+internal static partial class TrainCommand
 {
     // Defaults sized for a 10-minute run on a 2-core machine. Measured with main's SIMD GEMM on the
     // shared 2-core box (load ~4): LSTM 384 trains at ~10k chars/s (256: ~13k, 512: ~5k) and reached
@@ -54,17 +55,22 @@ internal static class TrainCommand
         var sampleLength = new Option<int>("--sample-length") { Description = "Characters of sample text printed at the end (0: none).", DefaultValueFactory = _ => 400 };
         sampleLength.Validators.Add(r => { if (CliApp.TryGetValue(r, out int n) && n < 0) r.AddError("--sample-length must not be negative."); });
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>/).", HelpName = "DIR" };
+        var distributed = new Option<bool>("--distributed") { Description = "Data-parallel training on every rank of an MPI job: mpiexec -n N autograd train --distributed ... (MPICH). --batch is the global batch, split across the ranks; rank 0 reports and writes the files." };
+        var checkReplicas = new Option<int>("--check-replicas") { Description = "With --distributed: every N steps verify that all ranks hold bitwise-identical weights (a debugging aid; 0: never).", DefaultValueFactory = _ => 0, HelpName = "N" };
+        checkReplicas.Validators.Add(r => { if (CliApp.TryGetValue(r, out int n) && n < 0) r.AddError("--check-replicas must not be negative."); });
         var resume = new Option<string?>("--resume") { Description = "Continue training from a checkpoint written by train (model, optimizer state, step, data position). Model options come from the checkpoint; training options default to its values.", HelpName = "FILE" };
 
         var command = new Command("train", "Train a character-level language model. Writes best.safetensors (best validation loss), last.safetensors, loss.csv and loss.png to --out, and prints a sample.")
         {
             data, cell, hidden, layers, seqLen, batch, steps, minutes, lr, optimizer, momentum, clip, schedule, dropout, seed,
-            evalEvery, evalChars, sampleLength, output, resume,
+            evalEvery, evalChars, sampleLength, output, resume, distributed, checkReplicas,
         };
         command.SetAction(parse =>
         {
             if (parse.GetValue(steps) is not null && parse.GetValue(minutes) is not null)
                 throw new CliError("give either --steps or --minutes, not both.", ExitCodes.Usage);
+            if (parse.GetValue(checkReplicas) > 0 && !parse.GetValue(distributed))
+                throw new CliError("--check-replicas needs --distributed.", ExitCodes.Usage);
             var settings = new TrainSettings
             {
                 DataPath = parse.GetValue(data),
@@ -87,6 +93,8 @@ internal static class TrainCommand
                 OutputDirectory = parse.GetValue(output),
                 ResumePath = parse.GetValue(resume),
                 SampleLength = parse.GetValue(sampleLength),
+                Distributed = parse.GetValue(distributed),
+                CheckReplicas = parse.GetValue(checkReplicas),
                 GivenModelOptions = [.. new Option[] { cell, hidden, layers, dropout }.Where(o => CliApp.Given(parse, o)).Select(o => o.Name)],
                 GivenTrainingOptions = [.. new Option[] { seqLen, batch, lr, optimizer, momentum, clip, schedule, seed }.Where(o => CliApp.Given(parse, o)).Select(o => o.Name)],
             };
@@ -106,11 +114,29 @@ internal static class TrainCommand
         public string? OutputDirectory { get; init; }
         public string? ResumePath { get; init; }
         public int SampleLength { get; init; }
+        public bool Distributed { get; init; }
+        public int CheckReplicas { get; init; }
         public required string[] GivenModelOptions { get; init; }
         public required string[] GivenTrainingOptions { get; init; }
     }
 
     private static int Train(TrainSettings s)
+    {
+        if (s.Distributed) return TrainDistributed(s);
+        if (MpiCommunicator.LauncherRankAndSize() is { Size: > 1 } launch)
+        {
+            if (launch.Rank > 0) return ExitCodes.Usage; // rank 0 says why: one line, not N
+            throw new CliError($"mpiexec started {launch.Size} processes, but --distributed is not given: they would train separately into the same files; add --distributed, or run without mpiexec.", ExitCodes.Usage);
+        }
+        var run = Prepare(s, communicator: null);
+        return Finish(s, run, RunTrainer(run, showProgress: true));
+    }
+
+    /// <summary>Everything a run needs, set up (on every rank, alike, without collectives).</summary>
+    private sealed record PreparedRun(CharLanguageModel Model, TrainingOptions Options, int[] Validation,
+        string OutputDirectory, string Best, string Last, CharTrainer Trainer);
+
+    private static PreparedRun Prepare(TrainSettings s, ICommunicator? communicator)
     {
         var corpus = CorpusSource.Load(s.DataPath);
         CharLanguageModel model;
@@ -129,28 +155,53 @@ internal static class TrainCommand
         {
             model = new CharLanguageModel(Vocabulary.FromText(corpus.Text), s.Model, options.Seed);
         }
+        if (communicator is { Rank: > 0 } && model.Config.Dropout > 0)
+        {
+            // Rank 0's weights are broadcast at the start; the seed here only gives each rank its own dropout masks.
+            var own = new CharLanguageModel(model.Vocabulary, model.Config, model.Seed + communicator.Rank);
+            own.CopyWeightsFrom(model);
+            model = own;
+        }
 
         int[] ids = Encode(model.Vocabulary, corpus, s.ResumePath);
         var (train, validation) = TextCorpus.Split(ids, 0.9);
         long needed = SequenceBatcher.MinimumLength(options.BatchSize, options.SequenceLength);
         if (train.Length < needed || validation.Length < 2)
             throw new CliError($"{corpus.Name}: too short: {ids.Length} characters give {train.Length} for training (90%), but --batch {options.BatchSize} × --seq-len {options.SequenceLength} needs at least {needed}, and validation (10%) needs 2; use a longer text or a smaller --batch/--seq-len.");
+        if (communicator is not null && options.BatchSize < communicator.Size)
+            throw new CliError($"--batch {options.BatchSize} is the global batch, split across the {communicator.Size} ranks: it must be at least {communicator.Size}.", ExitCodes.Usage);
 
         string outDir = s.OutputDirectory ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(outDir);
+        bool writes = communicator is null || communicator.Rank == 0;
+        if (writes) Directory.CreateDirectory(outDir);
         string best = Path.Combine(outDir, "best.safetensors");
         string last = Path.Combine(outDir, "last.safetensors");
 
-        var trainer = new CharTrainer(model, train, validation, options, resumeState)
+        var trainer = new CharTrainer(model, train, validation, options, resumeState, communicator)
         {
             BestCheckpointPath = best,
             LastCheckpointPath = last,
+            ReplicaCheckInterval = s.CheckReplicas,
         };
+        if (writes)
+        {
+            var console = ReportConsole();
+            PrintSetup(console, corpus, model, options, train.Length, validation.Length, outDir, resumeState, trainer.OptimizerStateRestored, communicator);
+        }
+        return new PreparedRun(model, options, validation, outDir, best, last, trainer);
+    }
+
+    private static IAnsiConsole ReportConsole()
+    {
         var console = AnsiConsole.Console;
         // Redirected output gets 80 columns by default; wider keeps each report on one line for log readers.
         if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 160);
-        PrintSetup(console, corpus, model, options, train.Length, validation.Length, outDir, resumeState, trainer.OptimizerStateRestored);
+        return console;
+    }
 
+    /// <summary>Trains, with the progress view when <paramref name="showProgress"/> (the process that reports).</summary>
+    private static TrainingResult RunTrainer(PreparedRun run, bool showProgress)
+    {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -160,38 +211,42 @@ internal static class TrainCommand
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
-        TrainingResult result;
         try
         {
-            result = TrainingView.Run(console, trainer, options, cancel.Token);
+            return showProgress ? TrainingView.Run(ReportConsole(), run.Trainer, run.Options, cancel.Token) : run.Trainer.Run(cancel.Token);
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
         }
+    }
 
-        string csv = Path.Combine(outDir, "loss.csv");
-        LossCurve.WriteCsv(csv, trainer.History);
-        string png = Path.Combine(outDir, "loss.png");
-        string? plotError = LossPlot.TrySave(png, trainer.History);
+    /// <summary>The loss curve, the plot, the final evaluation of the best checkpoint and the sample.</summary>
+    private static int Finish(TrainSettings s, PreparedRun run, TrainingResult result)
+    {
+        var console = ReportConsole();
+        string csv = Path.Combine(run.OutputDirectory, "loss.csv");
+        LossCurve.WriteCsv(csv, run.Trainer.History);
+        string png = Path.Combine(run.OutputDirectory, "loss.png");
+        string? plotError = LossPlot.TrySave(png, run.Trainer.History);
 
         // The final report uses the whole validation text and the best checkpoint as saved on disk.
-        var bestModel = File.Exists(best) ? Autograd.CharLm.Checkpoint.Load(best).Model : model;
-        var final = Evaluator.Evaluate(bestModel, validation);
+        var bestModel = File.Exists(run.Best) ? Autograd.CharLm.Checkpoint.Load(run.Best).Model : run.Model;
+        var final = Evaluator.Evaluate(bestModel, run.Validation);
         var table = new Table().Border(TableBorder.Rounded).AddColumn("result").AddColumn("value");
         table.AddRow("steps", $"{result.Step:N0} ({result.StepsThisRun:N0} this run{(result.Cancelled ? ", interrupted" : "")})");
         table.AddRow("time", FormatTime(result.Elapsed));
         table.AddRow("best validation loss", $"{final.NatsPerSymbol:F4} nats/char ({final.BitsPerSymbol:F4} bits/char) over {final.Symbols:N0} chars");
         if (result.SkippedSteps > 0) table.AddRow("skipped batches", $"{result.SkippedSteps} (non-finite loss or gradient)");
-        table.AddRow("best checkpoint", Markup.Escape(best));
-        table.AddRow("last checkpoint", Markup.Escape(last));
+        table.AddRow("best checkpoint", Markup.Escape(run.Best));
+        table.AddRow("last checkpoint", Markup.Escape(run.Last));
         table.AddRow("loss curve", Markup.Escape(csv));
         table.AddRow("plot", Markup.Escape(plotError is null ? png : $"not written: {plotError}"));
         console.Write(table);
 
         if (s.SampleLength > 0)
         {
-            string sample = Sampler.Sample(bestModel, new SamplingOptions { Length = s.SampleLength, Temperature = 0.8, Seed = options.Seed });
+            string sample = Sampler.Sample(bestModel, new SamplingOptions { Length = s.SampleLength, Temperature = 0.8, Seed = run.Options.Seed });
             console.Write(new Panel(new Text(sample)).Header("sample (temperature 0.8)").Border(BoxBorder.Rounded).Expand());
         }
         return result.Cancelled && result.StepsThisRun == 0 ? ExitCodes.Interrupted : ExitCodes.Success;
@@ -244,13 +299,15 @@ internal static class TrainCommand
     }
 
     private static void PrintSetup(IAnsiConsole console, CorpusSource corpus, CharLanguageModel model, TrainingOptions o,
-        int trainChars, int validationChars, string outDir, TrainingState? resume, bool optimizerRestored)
+        int trainChars, int validationChars, string outDir, TrainingState? resume, bool optimizerRestored, ICommunicator? communicator)
     {
         var c = model.Config;
         var table = new Table().Border(TableBorder.Rounded).AddColumn("setting").AddColumn("value");
         table.AddRow("data", Markup.Escape($"{corpus.Name}: {trainChars:N0} training + {validationChars:N0} validation chars, {model.Vocabulary.Count} symbols"));
         table.AddRow("model", $"{CharModelConfig.Name(c.Cell)}, hidden {c.HiddenSize}, {c.Layers} layer(s){(c.Dropout > 0 ? $", dropout {c.Dropout}" : "")}, {c.ParameterCount(model.Vocabulary.Count):N0} parameters");
         table.AddRow("batches", $"{o.BatchSize} × {o.SequenceLength} chars (contiguous streams, state carried)");
+        if (communicator is not null)
+            table.AddRow("distributed", $"{communicator.Size} rank(s), {o.BatchSize / communicator.Size}{(o.BatchSize % communicator.Size > 0 ? "-" + (o.BatchSize / communicator.Size + 1) : "")} rows each, gradients averaged ({Markup.Escape(communicator is MpiCommunicator mpi ? mpi.LibraryVersion : communicator.GetType().Name)})");
         table.AddRow("optimizer", $"{o.Optimizer.ToString().ToLowerInvariant()}, lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)} ({o.Schedule.ToString().ToLowerInvariant()}), clip {(o.ClipNorm > 0 ? o.ClipNorm.ToString(CultureInfo.InvariantCulture) : "off")}");
         table.AddRow("budget", o.MaxSteps is long steps ? $"{steps:N0} steps" : $"{o.TimeBudget!.Value.TotalMinutes.ToString(CultureInfo.InvariantCulture)} minutes");
         if (resume is not null)

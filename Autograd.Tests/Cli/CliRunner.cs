@@ -21,12 +21,21 @@ internal static class CliRunner
 
     public static string CliDll => Path.Combine(AppContext.BaseDirectory, "Autograd.Cli.dll");
 
+    /// <summary>The dotnet host the tests run on (the SDK tells child processes), else the one on PATH.</summary>
+    public static string DotnetHost
+        => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
+
     /// <summary>Starts the CLI with stdout and stderr redirected and stdin closed (no prompt can hang it).</summary>
-    public static Process Start(string workingDirectory, params string[] args)
+    public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    /// <summary>As <see cref="Start(string, string[])"/>, with extra environment variables.</summary>
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
+        => StartProcess(DotnetHost, workingDirectory, environment, [CliDll, .. args]);
+
+    /// <summary>Starts <paramref name="program"/> with stdout and stderr redirected (UTF-8), stdin closed and no colours.</summary>
+    public static Process StartProcess(string program, string workingDirectory, IReadOnlyDictionary<string, string>? environment, IEnumerable<string> args)
     {
-        // The SDK tells child processes which host it runs on; fall back to the one on PATH.
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
-        var start = new ProcessStartInfo(host)
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -36,24 +45,33 @@ internal static class CliRunner
             StandardErrorEncoding = Encoding.UTF8,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(CliDll);
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["NO_COLOR"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the CLI");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         process.StandardInput.Close();
         return process;
     }
 
-    public static CliResult Run(string workingDirectory, params string[] args)
+    public static CliResult Run(string workingDirectory, params string[] args) => Run(workingDirectory, null, args);
+
+    /// <summary>Runs the CLI to the end with extra environment variables.</summary>
+    public static CliResult Run(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var process = Start(workingDirectory, args);
+        using var process = Start(workingDirectory, environment, args);
+        return WaitFor(process, Timeout, $"autograd {string.Join(' ', args)}");
+    }
+
+    /// <summary>Collects a started process's output; fails the test (killing the process tree) if it runs past <paramref name="timeout"/>.</summary>
+    public static CliResult WaitFor(Process process, TimeSpan timeout, string what)
+    {
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"autograd {string.Join(' ', args)} did not finish within {Timeout.TotalSeconds} s (hang).");
+            Assert.Fail($"{what} did not finish within {timeout.TotalSeconds} s (hang).");
         }
         process.WaitForExit(); // drains the redirected streams
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);

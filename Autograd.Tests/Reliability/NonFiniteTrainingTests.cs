@@ -32,7 +32,9 @@ public class NonFiniteTrainingTests
             BestCheckpointPath = Path.Combine(dir, "best.safetensors"),
             LastCheckpointPath = Path.Combine(dir, "last.safetensors"),
         };
-        var ex = Assert.Throws<InvalidOperationException>(() => trainer.Run());
+        // TrainingDivergedException is an InvalidOperationException (what this threw before it had its own type).
+        var ex = Assert.Throws<TrainingDivergedException>(() => trainer.Run());
+        Assert.That(ex, Is.InstanceOf<InvalidOperationException>());
         Assert.That(ex!.Message, Does.Contain("non-finite").And.Contain("diverged"));
         Assert.That(Directory.Exists(dir) && Directory.EnumerateFiles(dir).Any(), Is.False, "no checkpoint was written");
     }
