@@ -48,8 +48,14 @@ public static class Losses
     /// </summary>
     /// <exception cref="ArgumentException">Logits not rank 3, the wrong target count, or bad lengths (the message names them).</exception>
     /// <exception cref="ArgumentOutOfRangeException">A valid position's target is outside [0, classes).</exception>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static Tensor<T> CrossEntropy<T>(Tensor<T> logits, int[] targets, int[] lengths) where T : unmanaged, IFloatingPointIeee754<T>
-        => CrossEntropy(logits, targets, PositionMask(logits, lengths, "CrossEntropy"));
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentNullException.ThrowIfNull(lengths);
+        return CrossEntropy(logits, targets, PositionMask(logits, nameof(logits), lengths, "CrossEntropy"));
+    }
 
     /// <summary>
     /// Mean softmax cross-entropy over the positions where <paramref name="mask"/> is true (Keras' masking):
@@ -58,10 +64,13 @@ public static class Losses
     /// </summary>
     /// <exception cref="ArgumentException">Logits not rank 3, a target or mask count other than batch × time, or a mask that selects nothing.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A selected position's target is outside [0, classes).</exception>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static Tensor<T> CrossEntropy<T>(Tensor<T> logits, int[] targets, bool[] mask) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(targets);
-        var rows = SelectedRows(logits, mask, "CrossEntropy");
+        ArgumentNullException.ThrowIfNull(mask);
+        var rows = SelectedRows(logits, nameof(logits), mask, "CrossEntropy");
         if (targets.Length != mask.Length)
             throw new ArgumentException($"CrossEntropy: {targets.Length} targets for {mask.Length} (batch, time) positions of logits {Tensor.FormatShape(logits.Shape)}.", nameof(targets));
         return logits.Reshape(mask.Length, -1).IndexSelect(rows).CrossEntropy(Array.ConvertAll(rows, r => targets[r]));
@@ -71,10 +80,12 @@ public static class Losses
     /// The many-to-one loss on a padded batch: each sequence's logits at its own last valid step
     /// (t = lengths[b] - 1) against its target; every other step gets a zero gradient.
     /// </summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">Logits not rank 3, not one target per sequence, or bad lengths.</exception>
     public static Tensor<T> CrossEntropyLastStep<T>(Tensor<T> logits, int[] targets, int[] lengths) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
         ArgumentNullException.ThrowIfNull(lengths);
         if (logits.Rank != 3)
             throw new ArgumentException($"CrossEntropyLastStep: logits must be (batch, time, classes), got shape {Tensor.FormatShape(logits.Shape)}.", nameof(logits));
@@ -90,30 +101,37 @@ public static class Losses
     /// of equal shape; positions at t ≥ lengths[b] are left out of the mean and get a zero gradient.
     /// </summary>
     /// <exception cref="ArgumentException">The shapes differ or are not at least rank 2, or bad lengths.</exception>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static Tensor<T> MeanSquaredError<T>(Tensor<T> prediction, Tensor<T> target, int[] lengths) where T : unmanaged, IFloatingPointIeee754<T>
-        => MeanSquaredError(prediction, target, PositionMask(prediction, lengths, "MeanSquaredError", minRank: 2));
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(lengths);
+        return MeanSquaredError(prediction, target, PositionMask(prediction, nameof(prediction), lengths, "MeanSquaredError", minRank: 2));
+    }
 
     /// <summary>
     /// Mean of (prediction - target)² over the (batch, time) positions where <paramref name="mask"/> is true (one
     /// entry per position, row-major; every feature of a selected position counts). Both (batch, time, ...) of equal shape.
     /// </summary>
     /// <exception cref="ArgumentException">The shapes differ or are not at least rank 2, the mask length is not batch × time, or it selects nothing.</exception>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static Tensor<T> MeanSquaredError<T>(Tensor<T> prediction, Tensor<T> target, bool[] mask) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
-        var rows = SelectedRows(prediction, mask, "MeanSquaredError", minRank: 2);
+        ArgumentNullException.ThrowIfNull(mask);
+        var rows = SelectedRows(prediction, nameof(prediction), mask, "MeanSquaredError", minRank: 2);
         if (!prediction.Shape.SequenceEqual(target.Shape))
             throw new ArgumentException($"MeanSquaredError: prediction shape {Tensor.FormatShape(prediction.Shape)} differs from target shape {Tensor.FormatShape(target.Shape)}.", nameof(target));
         int n = mask.Length;
         return (prediction.Reshape(n, -1).IndexSelect(rows) - target.Reshape(n, -1).IndexSelect(rows)).Square().Mean();
     }
 
-    /// <summary>The (batch·time) mask of a padded (batch, time, ...) tensor.</summary>
-    private static bool[] PositionMask<T>(Tensor<T> x, int[] lengths, string op, int minRank = 3) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The (batch·time) mask of a padded (batch, time, ...) tensor (arguments checked for null by the caller; <paramref name="xName"/> is its parameter).</summary>
+    private static bool[] PositionMask<T>(Tensor<T> x, string xName, int[] lengths, string op, int minRank = 3) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(lengths);
-        CheckRank(x, op, minRank);
+        CheckRank(x, xName, op, minRank);
         int batch = x.Size(0), time = x.Size(1);
         Sequences.Validate(lengths, batch, time, op);
         var mask = new bool[batch * time];
@@ -121,12 +139,10 @@ public static class Losses
         return mask;
     }
 
-    /// <summary>The flat (batch·time) indices where <paramref name="mask"/> is true.</summary>
-    private static int[] SelectedRows<T>(Tensor<T> x, bool[] mask, string op, int minRank = 3) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The flat (batch·time) indices where <paramref name="mask"/> is true (arguments checked for null by the caller).</summary>
+    private static int[] SelectedRows<T>(Tensor<T> x, string xName, bool[] mask, string op, int minRank = 3) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(mask);
-        CheckRank(x, op, minRank);
+        CheckRank(x, xName, op, minRank);
         int positions = x.Size(0) * x.Size(1);
         if (mask.Length != positions)
             throw new ArgumentException($"{op}: the mask has {mask.Length} entries but {Tensor.FormatShape(x.Shape)} has {positions} (batch, time) positions.", nameof(mask));
@@ -136,10 +152,10 @@ public static class Losses
         return rows.ToArray();
     }
 
-    private static void CheckRank<T>(Tensor<T> x, string op, int minRank) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckRank<T>(Tensor<T> x, string xName, string op, int minRank) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (minRank == 3 ? x.Rank != 3 : x.Rank < minRank)
-            throw new ArgumentException($"{op}: expected {(minRank == 3 ? "(batch, time, classes)" : "(batch, time, ...)")}, got shape {Tensor.FormatShape(x.Shape)}.", nameof(x));
+            throw new ArgumentException($"{op}: {xName} must be {(minRank == 3 ? "(batch, time, classes)" : "(batch, time, ...)")}, got shape {Tensor.FormatShape(x.Shape)}.", xName);
     }
 
     /// <summary>Mean of (prediction - target)² over all elements; the shapes must be equal.</summary>

@@ -14,9 +14,11 @@ public static class Sequences
     /// <param name="batch">B.</param>
     /// <param name="time">T.</param>
     /// <param name="operation">Names the caller in the message.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="operation"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong count, or a length outside 1..T (the message names it).</exception>
     public static void Validate(int[]? lengths, int batch, int time, string operation)
     {
+        ArgumentNullException.ThrowIfNull(operation);
         if (lengths is null) return;
         if (lengths.Length != batch)
             throw new ArgumentException($"{operation}: lengths has {lengths.Length} entries but the batch has {batch} sequences.", nameof(lengths));

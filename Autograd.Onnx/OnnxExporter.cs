@@ -78,10 +78,24 @@ public static class OnnxExporter
     public static string FinalCell(int layer) => FinalState("c", layer);
 
     /// <summary>Name of the initial-state input of component <paramref name="component"/> (a <see cref="RecurrentCell.StateNames"/> entry) of layer <paramref name="layer"/>.</summary>
-    public static string InitialState(string component, int layer) => $"initial_{component}_{layer}";
+    /// <exception cref="ArgumentNullException"><paramref name="component"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> is negative.</exception>
+    public static string InitialState(string component, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(component);
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        return $"initial_{component}_{layer}";
+    }
 
     /// <summary>Name of the final-state output of component <paramref name="component"/> of layer <paramref name="layer"/>.</summary>
-    public static string FinalState(string component, int layer) => $"final_{component}_{layer}";
+    /// <exception cref="ArgumentNullException"><paramref name="component"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> is negative.</exception>
+    public static string FinalState(string component, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(component);
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        return $"final_{component}_{layer}";
+    }
 
     /// <summary>
     /// Writes <paramref name="model"/> to the file <paramref name="path"/> (created or replaced)

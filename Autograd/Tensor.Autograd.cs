@@ -99,6 +99,7 @@ public sealed partial class Tensor<T>
 
     /// <summary>Back-propagates from a single-element tensor, seeding d(self)/d(self) = 1.</summary>
     /// <exception cref="InvalidOperationException">This tensor has more than one element, or does not require grad.</exception>
+    /// <exception cref="AnomalyException">Inside <see cref="Tensor.DetectAnomaly"/>, a gradient is NaN or ±∞; every leaf's <see cref="Grad"/> is then as it was before the pass.</exception>
     public void Backward() => Backward(retainGraph: false);
 
     /// <inheritdoc cref="Backward()"/>
@@ -115,6 +116,7 @@ public sealed partial class Tensor<T>
     /// <param name="retainGraph">Keep saved values so the graph can be walked again.</param>
     /// <exception cref="ArgumentException">The gradient's shape differs from this tensor's.</exception>
     /// <exception cref="InvalidOperationException">This tensor does not require grad, or its graph was already released.</exception>
+    /// <exception cref="AnomalyException">Inside <see cref="Tensor.DetectAnomaly"/>, a gradient is NaN or ±∞; every leaf's <see cref="Grad"/> is then as it was before the pass.</exception>
     public void Backward(Tensor<T> gradient, bool retainGraph = false)
     {
         ArgumentNullException.ThrowIfNull(gradient);
@@ -131,6 +133,9 @@ public sealed partial class Tensor<T>
 
         var order = TopologicalOrder();
         int i = order.Count - 1;
+        // In anomaly mode a failed pass (an AnomalyException) puts every leaf gradient back as it was; PyTorch
+        // leaves them partly accumulated. Outside that mode nothing is copied: a normal pass costs the same.
+        var before = Anomaly.Enabled ? LeafGradients(order) : null;
         try
         {
             if (seed is null)
@@ -151,6 +156,11 @@ public sealed partial class Tensor<T>
                 foreach (var t in pending) t.FlushDeferred();
                 pending.Clear();
             }
+        }
+        catch when (before is not null)
+        {
+            RestoreLeafGradients(before);
+            throw;
         }
         finally
         {
@@ -173,6 +183,40 @@ public sealed partial class Tensor<T>
                 }
             order.Clear();
             t_order = order;
+        }
+    }
+
+    /// <summary>Every leaf of the pass's graph that requires grad, with a copy of its gradient (null where it has none yet).</summary>
+    private static List<(Tensor<T> Leaf, Tensor<T>? Grad)> LeafGradients(List<Tensor<T>> order)
+    {
+        var seen = new HashSet<Tensor<T>>(ReferenceEqualityComparer.Instance);
+        var saved = new List<(Tensor<T>, Tensor<T>?)>();
+        foreach (var t in order)
+            foreach (var x in t.Creator!.Inputs)
+                if (x.Creator is null && x._requiresGrad && seen.Add(x))
+                {
+                    Tensor<T>? copy = null;
+                    if (x.Grad is { } g)
+                    {
+                        copy = new Tensor<T>(g._shape, K.Allocate(g.Length));
+                        K.Copy(g.Buffer, copy.Buffer, accumulate: false);
+                    }
+                    saved.Add((x, copy));
+                }
+        return saved;
+    }
+
+    /// <summary>Puts the gradients saved by <see cref="LeafGradients"/> back, in place (an optimizer may hold the tensor).</summary>
+    private static void RestoreLeafGradients(List<(Tensor<T> Leaf, Tensor<T>? Grad)> saved)
+    {
+        foreach (var (leaf, grad) in saved)
+        {
+            if (grad is null) leaf.Grad = null;
+            else if (leaf.Grad is { } g)
+            {
+                g._storage.Touch();
+                K.Copy(grad.Buffer, g.Buffer, accumulate: false);
+            }
         }
     }
 

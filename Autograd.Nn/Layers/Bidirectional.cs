@@ -70,9 +70,19 @@ public sealed class Bidirectional<T> : SequenceLayer<T> where T : unmanaged, IFl
     /// <param name="forwardState">The forward layer's initial state, or null for its carried state.</param>
     /// <param name="reverseState">The reverse layer's initial state, or null for its carried state.</param>
     /// <returns>(batch, time, <see cref="OutputSize"/>).</returns>
-    /// <exception cref="ArgumentException">A bad input shape, bad lengths, or a bad initial state.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
+    /// <exception cref="ArgumentException">A bad input shape, bad lengths, or a bad initial state (a null component, the wrong arity or shape).</exception>
     public Tensor<T> Forward(Tensor<T> input, int[]? lengths, IReadOnlyList<Tensor<T>>? forwardState, IReadOnlyList<Tensor<T>>? reverseState)
-        => Run(input, lengths, [forwardState, reverseState]);
+    {
+        // Null arguments first, then shapes; each state's errors name its own parameter.
+        ArgumentNullException.ThrowIfNull(input);
+        if (forwardState is not null) Arguments.ThrowIfNullElement(forwardState, nameof(forwardState), "Bidirectional.Forward");
+        if (reverseState is not null) Arguments.ThrowIfNullElement(reverseState, nameof(reverseState), "Bidirectional.Forward");
+        CheckInput(input, lengths);
+        if (forwardState is not null) ForwardLayer.CheckInitialState(forwardState, input.Size(0), nameof(forwardState));
+        if (reverseState is not null) ReverseLayer.CheckInitialState(reverseState, input.Size(0), nameof(reverseState));
+        return Run(input, lengths, [forwardState, reverseState]);
+    }
 
     internal override Tensor<T> Run(Tensor<T> input, int[]? lengths, IReadOnlyList<Tensor<T>>?[]? initialStates)
     {

@@ -106,19 +106,19 @@ internal sealed class GruCell() : RecurrentCell(CellKind.Gru, "gru", ["r", "u", 
 {
     public static readonly GruCell Instance = new();
 
-    public override Testing.SeedReferenceCell SeedReference(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options)
+    private protected override Testing.SeedReferenceCell SeedReferenceCore(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options)
         => new(Reference.ReferenceCellKind.Gru, inputSize, hiddenSize, outputSize, options.GruResetAfter);
 
-    public override IReadOnlyList<(string Name, long Value)> OnnxAttributes(RecurrentOptions options)
+    private protected override IReadOnlyList<(string Name, long Value)> OnnxAttributesCore(RecurrentOptions options)
         => [("linear_before_reset", options.GruResetAfter ? 1L : 0L)];
 
-    public override string DescribeOptions(RecurrentOptions options) => options.GruResetAfter ? "reset_after=true" : "reset_after=false";
+    private protected override string DescribeOptionsCore(RecurrentOptions options) => options.GruResetAfter ? "reset_after=true" : "reset_after=false";
 
-    public override string? PyTorchIncompatibility(RecurrentOptions options) => options.GruResetAfter
+    private protected override string? PyTorchIncompatibilityCore(RecurrentOptions options) => options.GruResetAfter
         ? null
         : "PyTorch's nn.GRU applies the reset gate after the hidden matmul; this layer uses the seed's reset-before form (set RecurrentOptions.GruResetAfter)";
 
-    public override IReadOnlyList<(string Name, int[] Shape)> Parameters(int inputSize, int hiddenSize, RecurrentOptions options)
+    private protected override IReadOnlyList<(string Name, int[] Shape)> ParametersCore(int inputSize, int hiddenSize, RecurrentOptions options)
         => SplitLayout(GateNames, inputSize, hiddenSize, options.RecurrentBias);
 
     public override RecurrentLayer<T> CreateLayer<T>(int hiddenSize, int outputSize, RecurrentOptions? options = null) => new GruLayer<T>(hiddenSize, outputSize, options);

@@ -79,10 +79,10 @@ internal sealed class LstmCell() : RecurrentCell(CellKind.Lstm, "lstm", ["f", "i
 {
     public static readonly LstmCell Instance = new();
 
-    public override Testing.SeedReferenceCell SeedReference(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options)
+    private protected override Testing.SeedReferenceCell SeedReferenceCore(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options)
         => new(Reference.ReferenceCellKind.Lstm, inputSize, hiddenSize, outputSize);
 
-    public override IReadOnlyList<(string Name, int[] Shape)> Parameters(int inputSize, int hiddenSize, RecurrentOptions options)
+    private protected override IReadOnlyList<(string Name, int[] Shape)> ParametersCore(int inputSize, int hiddenSize, RecurrentOptions options)
         => StackedLayout(GateNames, inputSize, hiddenSize, options.RecurrentBias);
 
     public override RecurrentLayer<T> CreateLayer<T>(int hiddenSize, int outputSize, RecurrentOptions? options = null) => new LstmLayer<T>(hiddenSize, outputSize, options);

@@ -77,7 +77,18 @@ public abstract class RecurrentCell
     /// The cell's parameters (without the output projection <c>W_v</c>, <c>B_v</c>) by name and shape, in
     /// <see cref="Module{T}.NamedParameters"/> order, for F = <paramref name="inputSize"/> and H = <paramref name="hiddenSize"/>.
     /// </summary>
-    public abstract IReadOnlyList<(string Name, int[] Shape)> Parameters(int inputSize, int hiddenSize, RecurrentOptions options);
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    public IReadOnlyList<(string Name, int[] Shape)> Parameters(int inputSize, int hiddenSize, RecurrentOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
+        ArgumentNullException.ThrowIfNull(options);
+        return ParametersCore(inputSize, hiddenSize, options);
+    }
+
+    // The public members taking options check their arguments, then ask the cell's override (the *Core members).
+    private protected abstract IReadOnlyList<(string Name, int[] Shape)> ParametersCore(int inputSize, int hiddenSize, RecurrentOptions options);
 
     /// <summary>A layer of this cell with the seed's output projection to <paramref name="outputSize"/>.</summary>
     public abstract RecurrentLayer<T> CreateLayer<T>(int hiddenSize, int outputSize, RecurrentOptions? options = null) where T : unmanaged, IFloatingPointIeee754<T>;
@@ -92,7 +103,14 @@ public abstract class RecurrentCell
     public IReadOnlyList<string> OnnxGateOrder { get; }
 
     /// <summary>Extra integer attributes of the ONNX node for a layer with these options.</summary>
-    public virtual IReadOnlyList<(string Name, long Value)> OnnxAttributes(RecurrentOptions options) => [];
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public IReadOnlyList<(string Name, long Value)> OnnxAttributes(RecurrentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return OnnxAttributesCore(options);
+    }
+
+    private protected virtual IReadOnlyList<(string Name, long Value)> OnnxAttributesCore(RecurrentOptions options) => [];
 
     /// <summary>PyTorch's module for this cell: <c>RNN</c>, <c>GRU</c> or <c>LSTM</c> (of <c>torch.nn</c>).</summary>
     public string PyTorchModule { get; }
@@ -101,7 +119,14 @@ public abstract class RecurrentCell
     public IReadOnlyList<string> PyTorchGateOrder { get; }
 
     /// <summary>Why a layer with these options has no PyTorch equivalent, or null when it has one.</summary>
-    public virtual string? PyTorchIncompatibility(RecurrentOptions options) => null;
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public string? PyTorchIncompatibility(RecurrentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return PyTorchIncompatibilityCore(options);
+    }
+
+    private protected virtual string? PyTorchIncompatibilityCore(RecurrentOptions options) => null;
 
     /// <summary>
     /// The seed's hand-derived reference node for a layer of this cell (forward and explicit backward on plain
@@ -111,10 +136,24 @@ public abstract class RecurrentCell
     /// <param name="hiddenSize">H.</param>
     /// <param name="outputSize">O, the size of the seed's output projection.</param>
     /// <param name="options">The layer's options (e.g. the GRU form).</param>
-    public virtual Testing.SeedReferenceCell? SeedReference(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options) => null;
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public Testing.SeedReferenceCell? SeedReference(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return SeedReferenceCore(inputSize, hiddenSize, outputSize, options);
+    }
+
+    private protected virtual Testing.SeedReferenceCell? SeedReferenceCore(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options) => null;
 
     /// <summary>The cell-specific options of a layer as <c>key=value</c> text for descriptions (e.g. <c>reset_after=true</c>), or empty.</summary>
-    public virtual string DescribeOptions(RecurrentOptions options) => "";
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public string DescribeOptions(RecurrentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return DescribeOptionsCore(options);
+    }
+
+    private protected virtual string DescribeOptionsCore(RecurrentOptions options) => "";
 
     /// <inheritdoc />
     public override string ToString() => Name;

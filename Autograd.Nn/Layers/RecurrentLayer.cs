@@ -150,9 +150,14 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
     /// <param name="initialState">One tensor per <see cref="RecurrentCell.StateNames"/> component, each (batch, H) or (1, H); null for the carried state.</param>
     /// <returns>(batch, time, <see cref="OutputSize"/>).</returns>
-    /// <exception cref="ArgumentException">A bad input shape, bad lengths, or an initial state of the wrong arity or shape.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
+    /// <exception cref="ArgumentException">A bad input shape, bad lengths, or an initial state with a null component, of the wrong arity or shape.</exception>
     public Tensor<T> Forward(Tensor<T> input, int[]? lengths, IReadOnlyList<Tensor<T>>? initialState)
-        => Run(input, lengths, initialState is null ? null : [initialState]);
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (initialState is not null) Arguments.ThrowIfNullElement(initialState, nameof(initialState), $"{Name}.Forward");
+        return Run(input, lengths, initialState is null ? null : [initialState]);
+    }
 
     internal override Tensor<T> Run(Tensor<T> input, int[]? lengths, IReadOnlyList<Tensor<T>>?[]? initialStates)
     {
@@ -266,19 +271,11 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
 
     private Tensor<T>[] InitialState(int batch, IReadOnlyList<Tensor<T>>? given)
     {
-        var names = Cell.StateNames;
-        var state = new Tensor<T>[names.Count];
+        var state = new Tensor<T>[Cell.StateNames.Count];
         if (given is not null)
         {
-            if (given.Count != names.Count)
-                throw new ArgumentException($"{Name}.Forward: the initial state has {given.Count} component(s) but a {Cell.Name} layer has {names.Count} ({string.Join(", ", names)}).", nameof(given));
-            for (int k = 0; k < names.Count; k++)
-            {
-                var s = given[k] ?? throw new ArgumentException($"{Name}.Forward: initial state '{names[k]}' is null.", nameof(given));
-                if (s.Rank != 2 || s.Size(1) != HiddenSize || (s.Size(0) != batch && s.Size(0) != 1))
-                    throw new ArgumentException($"{Name}.Forward: initial state '{names[k]}' must be ({batch}, {HiddenSize}) or (1, {HiddenSize}), got {Tensor.FormatShape(s.Shape)}.", nameof(given));
-                state[k] = s;
-            }
+            CheckInitialState(given, batch, "initialState");
+            for (int k = 0; k < state.Length; k++) state[k] = given[k];
             return state;
         }
         bool usable = Options.Carry switch
@@ -290,6 +287,24 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         var zeros = Tensor.Zeros<T>(1, HiddenSize);
         for (int k = 0; k < state.Length; k++) state[k] = usable ? Carried[k] ?? zeros : zeros;
         return state;
+    }
+
+    /// <summary>Checks an initial state given for a batch of <paramref name="batch"/>: one (batch, H) or (1, H) tensor per state component.</summary>
+    /// <param name="given">The state.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="parameter">The public parameter it came from, for the exception.</param>
+    internal void CheckInitialState(IReadOnlyList<Tensor<T>> given, int batch, string parameter)
+    {
+        var names = Cell.StateNames;
+        Arguments.ThrowIfNullElement(given, parameter, $"{Name}.Forward");
+        if (given.Count != names.Count)
+            throw new ArgumentException($"{Name}.Forward: the initial state has {given.Count} component(s) but a {Cell.Name} layer has {names.Count} ({string.Join(", ", names)}).", parameter);
+        for (int k = 0; k < names.Count; k++)
+        {
+            var s = given[k];
+            if (s.Rank != 2 || s.Size(1) != HiddenSize || (s.Size(0) != batch && s.Size(0) != 1))
+                throw new ArgumentException($"{Name}.Forward: initial state '{names[k]}' must be ({batch}, {HiddenSize}) or (1, {HiddenSize}), got {Tensor.FormatShape(s.Shape)}.", parameter);
+        }
     }
 
     private void StoreState(Tensor<T>[] state)

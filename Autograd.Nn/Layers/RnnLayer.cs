@@ -53,10 +53,10 @@ internal sealed class RnnCell() : RecurrentCell(CellKind.Rnn, "rnn", ["f"], ["h"
 {
     public static readonly RnnCell Instance = new();
 
-    public override Testing.SeedReferenceCell SeedReference(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options)
+    private protected override Testing.SeedReferenceCell SeedReferenceCore(int inputSize, int hiddenSize, int outputSize, RecurrentOptions options)
         => new(Reference.ReferenceCellKind.Rnn, inputSize, hiddenSize, outputSize);
 
-    public override IReadOnlyList<(string Name, int[] Shape)> Parameters(int inputSize, int hiddenSize, RecurrentOptions options)
+    private protected override IReadOnlyList<(string Name, int[] Shape)> ParametersCore(int inputSize, int hiddenSize, RecurrentOptions options)
         => StackedLayout(GateNames, inputSize, hiddenSize, options.RecurrentBias);
 
     public override RecurrentLayer<T> CreateLayer<T>(int hiddenSize, int outputSize, RecurrentOptions? options = null) => new RnnLayer<T>(hiddenSize, outputSize, options);

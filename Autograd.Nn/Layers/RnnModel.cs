@@ -31,7 +31,7 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
         ArgumentNullException.ThrowIfNull(layers);
         _layers = layers.ToArray();
         if (_layers.Length == 0) throw new ArgumentException("RnnModel: needs at least one layer.", nameof(layers));
-        if (_layers.Any(l => l is null)) throw new ArgumentException("RnnModel: a layer is null.", nameof(layers));
+        Arguments.ThrowIfNullElement(_layers, nameof(layers), "RnnModel");
         if (_layers.SelectMany(l => l.Directions).Distinct().Count() != _layers.Sum(l => l.Directions.Count))
             throw new ArgumentException("RnnModel: a recurrent layer appears twice; each layer needs its own instance.", nameof(layers));
         if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "RnnModel: dropout must be in [0, 1).");
@@ -98,7 +98,11 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     /// <param name="input">(batch, time, features).</param>
     /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
     /// <exception cref="ArgumentException">A bad input shape, or lengths of the wrong count or outside 1..time.</exception>
-    public Tensor<T> Forward(Tensor<T> input, int[]? lengths) => Run(input, null, 0, 0, 0, lengths, null);
+    public Tensor<T> Forward(Tensor<T> input, int[]? lengths)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return Run(input, null, 0, 0, 0, lengths, null);
+    }
 
     /// <summary>
     /// As <see cref="Forward(Tensor{T}, int[])"/>, from an initial state laid out as PyTorch's <c>h_0</c> (and
@@ -110,9 +114,14 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
     /// <param name="initialState">One tensor per component (<c>h_0</c>; <c>h_0</c>, <c>c_0</c> for LSTM); null for the carried state.</param>
     /// <returns>(batch, time, the last layer's output size).</returns>
-    /// <exception cref="ArgumentException">A bad input, lengths or initial state (count or shape), or layers that differ in arity, H or directions.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
+    /// <exception cref="ArgumentException">A bad input, lengths or initial state (a null component, count or shape), or layers that differ in arity, H or directions.</exception>
     public Tensor<T> Forward(Tensor<T> input, int[]? lengths, IReadOnlyList<Tensor<T>>? initialState)
-        => Run(input, null, 0, 0, 0, lengths, initialState);
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (initialState is not null) Arguments.ThrowIfNullElement(initialState, nameof(initialState), "RnnModel.Forward");
+        return Run(input, null, 0, 0, 0, lengths, initialState);
+    }
 
     /// <summary>As <see cref="Forward(Tensor{T})"/> on one-hot input given as (batch, time) class ids, row-major.</summary>
     /// <param name="ids">batch × time class ids, row-major.</param>
@@ -179,7 +188,6 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
             throw new ArgumentException($"RnnModel.Forward: the initial state has {initialState.Count} component(s); the layers' state has {arity}.", nameof(initialState));
         foreach (var s in initialState)
         {
-            ArgumentNullException.ThrowIfNull(s, nameof(initialState));
             if (s.Rank != 3 || s.Size(0) != rows || s.Size(1) != batch || s.Size(2) != hidden)
                 throw new ArgumentException($"RnnModel.Forward: an initial state component must be (layers·directions = {rows}, batch = {batch}, H = {hidden}), got {Tensor.FormatShape(s.Shape)}.", nameof(initialState));
         }

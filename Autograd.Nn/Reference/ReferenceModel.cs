@@ -15,11 +15,12 @@ public sealed class ReferenceModel<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>Chains <paramref name="layers"/>; each layer's input size must equal the previous layer's output size.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="layers"/> is null.</exception>
-    /// <exception cref="ArgumentException">No layers, or a layer's input size does not match.</exception>
+    /// <exception cref="ArgumentException">No layers, a null layer, or a layer's input size does not match.</exception>
     public ReferenceModel(params ReferenceLayer<T>[] layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Length == 0) throw new ArgumentException("ReferenceModel: at least one layer is needed.", nameof(layers));
+        Arguments.ThrowIfNullElement(layers, nameof(layers), "ReferenceModel");
         for (int i = 1; i < layers.Length; i++)
             if (layers[i].InputSize != layers[i - 1].OutputSize)
                 throw new ArgumentException($"ReferenceModel: layer {i} takes {layers[i].InputSize} features but layer {i - 1} outputs {layers[i - 1].OutputSize}.", nameof(layers));

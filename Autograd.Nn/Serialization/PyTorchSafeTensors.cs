@@ -48,6 +48,8 @@ public static class PyTorchSafeTensors
     /// <param name="path">The file to write.</param>
     /// <param name="dtype">F64, F32, F16 or BF16; null for <typeparamref name="T"/>'s own (F32 for float, F64 for double).</param>
     /// <param name="metadata">The header's <c>__metadata__</c> (PyTorch writes <c>{"format": "pt"}</c> for a whole model), or null for none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="module"/> or <paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="metadata"/> has a null value.</exception>
     /// <exception cref="InvalidOperationException">A layer is not built or has no PyTorch equivalent.</exception>
     /// <exception cref="NotSupportedException"><paramref name="dtype"/> is not floating-point.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
@@ -56,6 +58,9 @@ public static class PyTorchSafeTensors
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(path);
+        if (metadata is not null)
+            foreach (var (key, value) in metadata)
+                if (value is null) throw new ArgumentException($"PyTorchSafeTensors.Save: metadata '{key}' has a null value.", nameof(metadata));
         var writer = new SafeTensorsWriter();
         foreach (var (name, tensor) in module.PyTorchStateDict().OrderBy(p => p.Key, StringComparer.Ordinal))
         {

@@ -76,4 +76,33 @@ public class AnomalyTests
         p.Sum().Backward();
         Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 1.0, 2.0 }), "only this pass's gradient reaches x");
     }
+
+    [Test]
+    public void FailedBackward_UnderAnomalyMode_PutsEveryLeafGradientBack()
+    {
+        // PyTorch leaves the leaves' .grad partly accumulated by a failed pass; here they are as before the pass.
+        var a = Tensor.FromArray(new[] { 1.0, 2.0 }, 2);
+        var b = Tensor.FromArray(new[] { 0.0, 4.0 }, 2);
+        var c = Tensor.FromArray(new[] { 3.0, 5.0 }, 2);
+        var w = Tensor.FromArray(new[] { 1.0, 0.0, 0.0, 1.0 }, 2, 2);
+        foreach (var leaf in new[] { a, b, c, w }) leaf.RequiresGrad = true;
+        (a * 2.0).Sum().Backward();
+        var aGrad = a.Grad!;
+        using (Tensor.DetectAnomaly())
+        {
+            // The second addend's backward runs first: a, c and w (through a matmul and a view of c) get their
+            // gradients, then b's infinite one (d√b at b = 0) fails the pass.
+            var loss = (b.Pow(0.5) * 3.0).Sum() + (a * c).Sum() + c.Reshape(1, 2).MatMul(w).Sum();
+            Assert.Throws<AnomalyException>(() => loss.Backward());
+        }
+        Assert.That(a.Grad, Is.SameAs(aGrad), "put back in place: an optimizer holding the tensor sees the old values");
+        Assert.That(a.Grad!.ToArray(), Is.EqualTo(new[] { 2.0, 2.0 }));
+        Assert.That(b.Grad, Is.Null);
+        Assert.That(c.Grad, Is.Null);
+        Assert.That(w.Grad, Is.Null);
+        // Nothing of the failed pass lingers: the next pass accumulates onto the old gradient only.
+        (a * c).Sum().Backward();
+        Assert.That(a.Grad!.ToArray(), Is.EqualTo(new[] { 5.0, 7.0 }));
+        Assert.That(c.Grad!.ToArray(), Is.EqualTo(new[] { 1.0, 2.0 }));
+    }
 }

@@ -52,8 +52,9 @@ public abstract class Backend
     }
 
     /// <summary>The shipped backend called <paramref name="name"/> (<c>cpu</c> or <c>reference</c>, any case).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentException">No backend has that name.</exception>
-    public static Backend FromName(string name) => name?.Trim().ToLowerInvariant() switch
+    public static Backend FromName(string name) => (name ?? throw new ArgumentNullException(nameof(name))).Trim().ToLowerInvariant() switch
     {
         "cpu" => Cpu,
         "reference" => Reference,

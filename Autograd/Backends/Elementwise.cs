@@ -127,23 +127,23 @@ public abstract record Expr
     public static Expr operator -(Expr a) => new UnaryExpr(ElementwiseOp.Negate, a);
 
     /// <summary>xᵖ for a constant p.</summary>
-    public static Expr Pow(Expr x, double exponent) => new BinaryExpr(ElementwiseOp.Pow, x, new ConstantExpr(exponent));
+    public static Expr Pow(Expr x, double exponent) { ArgumentNullException.ThrowIfNull(x); return new BinaryExpr(ElementwiseOp.Pow, x, new ConstantExpr(exponent)); }
     /// <summary>max(a, b).</summary>
-    public static Expr Max(Expr a, Expr b) => new BinaryExpr(ElementwiseOp.Max, a, b);
+    public static Expr Max(Expr a, Expr b) { ArgumentNullException.ThrowIfNull(a); ArgumentNullException.ThrowIfNull(b); return new BinaryExpr(ElementwiseOp.Max, a, b); }
     /// <summary>min(a, b).</summary>
-    public static Expr Min(Expr a, Expr b) => new BinaryExpr(ElementwiseOp.Min, a, b);
+    public static Expr Min(Expr a, Expr b) { ArgumentNullException.ThrowIfNull(a); ArgumentNullException.ThrowIfNull(b); return new BinaryExpr(ElementwiseOp.Min, a, b); }
     /// <summary>eˣ.</summary>
-    public static Expr Exp(Expr x) => new UnaryExpr(ElementwiseOp.Exp, x);
+    public static Expr Exp(Expr x) { ArgumentNullException.ThrowIfNull(x); return new UnaryExpr(ElementwiseOp.Exp, x); }
     /// <summary>ln x.</summary>
-    public static Expr Log(Expr x) => new UnaryExpr(ElementwiseOp.Log, x);
+    public static Expr Log(Expr x) { ArgumentNullException.ThrowIfNull(x); return new UnaryExpr(ElementwiseOp.Log, x); }
     /// <summary>tanh x.</summary>
-    public static Expr Tanh(Expr x) => new UnaryExpr(ElementwiseOp.Tanh, x);
+    public static Expr Tanh(Expr x) { ArgumentNullException.ThrowIfNull(x); return new UnaryExpr(ElementwiseOp.Tanh, x); }
     /// <summary>The logistic function.</summary>
-    public static Expr Sigmoid(Expr x) => new UnaryExpr(ElementwiseOp.Sigmoid, x);
+    public static Expr Sigmoid(Expr x) { ArgumentNullException.ThrowIfNull(x); return new UnaryExpr(ElementwiseOp.Sigmoid, x); }
     /// <summary>√x.</summary>
-    public static Expr Sqrt(Expr x) => new UnaryExpr(ElementwiseOp.Sqrt, x);
+    public static Expr Sqrt(Expr x) { ArgumentNullException.ThrowIfNull(x); return new UnaryExpr(ElementwiseOp.Sqrt, x); }
     /// <summary>1 where x &gt; 0, else 0.</summary>
-    public static Expr Step(Expr x) => new UnaryExpr(ElementwiseOp.Step, x);
+    public static Expr Step(Expr x) { ArgumentNullException.ThrowIfNull(x); return new UnaryExpr(ElementwiseOp.Step, x); }
 
     internal sealed record InputExpr(int Index) : Expr
     {
