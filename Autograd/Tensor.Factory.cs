@@ -19,6 +19,17 @@ public static class Tensor
         return FromHost<T>(shape.AsSpan().ToArray(), data);
     }
 
+    /// <summary>A tensor holding a copy of <paramref name="data"/> with the given shape (e.g. part of a reused buffer).</summary>
+    /// <exception cref="ArgumentException">The data's length does not match the shape's element count, or a size is negative.</exception>
+    public static Tensor<T> FromSpan<T>(ReadOnlySpan<T> data, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        int n = ShapeUtil.Product(shape);
+        if (n != data.Length)
+            throw new ArgumentException($"FromSpan: {data.Length} values do not fill shape {ShapeUtil.Format(shape)} ({n} elements).", nameof(data));
+        return FromHost(shape.AsSpan().ToArray(), data);
+    }
+
     /// <summary>A rank-0 tensor.</summary>
     public static Tensor<T> Scalar<T>(T value) where T : unmanaged, IFloatingPointIeee754<T> => FromHost<T>([], [value]);
 

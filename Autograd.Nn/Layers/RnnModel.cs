@@ -246,21 +246,27 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
         for (int k = 0; k < _layers.Length; k++) _layers[k].PrepareForPyTorch(shapes, prefix, k);
     }
 
+    private T[]? _mask;
+
     private Tensor<T> Drop(Tensor<T> x)
     {
         if (!Training || Dropout == 0) return x;
-        // Inverted dropout: kept values are scaled by 1/(1-p) so evaluation needs no rescaling.
-        var mask = new T[x.Length];
+        // Inverted dropout: kept values are scaled by 1/(1-p) so evaluation needs no rescaling. The host buffer
+        // is reused (FromArray copies it); each 64-bit draw decides two elements by its 32-bit halves.
+        var mask = _mask is { } m && m.Length >= x.Length ? _mask : _mask = new T[x.Length];
         T keep = T.One / T.CreateChecked(1 - Dropout);
+        uint threshold = (uint)Math.Min(uint.MaxValue, Math.Round(Dropout * 4294967296.0));
         // SplitMix64 started from (seed, mask number): a generator whose whole state is one counter.
         ulong state = Mix(((ulong)(uint)_dropoutSeed << 32) ^ Mix((ulong)DropoutMasksDrawn++));
-        for (int i = 0; i < mask.Length; i++)
+        int n = x.Length;
+        for (int i = 0; i < n; i += 2)
         {
             state += 0x9E3779B97F4A7C15UL;
-            double u = (Mix(state) >> 11) * (1.0 / (1UL << 53));
-            mask[i] = u >= Dropout ? keep : T.Zero;
+            ulong bits = Mix(state);
+            mask[i] = (uint)bits >= threshold ? keep : T.Zero;
+            if (i + 1 < n) mask[i + 1] = (uint)(bits >> 32) >= threshold ? keep : T.Zero;
         }
-        return x * Tensor.FromArray(mask, x.Shape.ToArray());
+        return x * Tensor.FromSpan<T>(mask.AsSpan(0, n), x.Shape.ToArray());
     }
 
     /// <summary>SplitMix64's finaliser.</summary>
