@@ -228,7 +228,7 @@ internal static partial class TrainCommand
         string csv = Path.Combine(run.OutputDirectory, "loss.csv");
         LossCurve.WriteCsv(csv, run.Trainer.History);
         string png = Path.Combine(run.OutputDirectory, "loss.png");
-        string? plotError = LossPlot.TrySave(png, run.Trainer.History);
+        string? plotError = LossPlot.TrySave(png, run.Trainer.History, Math.Min(run.Options.EvaluationSymbols ?? long.MaxValue, run.Validation.Length));
 
         // The final report uses the whole validation text and the best checkpoint as saved on disk.
         var bestModel = File.Exists(run.Best) ? Autograd.CharLm.Checkpoint.Load(run.Best).Model : run.Model;

@@ -9,8 +9,10 @@ internal static class TrainingView
 {
     public static TrainingResult Run(IAnsiConsole console, CharTrainer trainer, TrainingOptions options, CancellationToken cancellationToken)
     {
+        // Periodic checks read only the start of the validation split (--eval-chars): say so, since the
+        // final figure over the whole split is usually higher.
         trainer.Evaluated += report =>
-            console.MarkupLine($"[grey]step {report.Step,7:N0}[/]  validation loss [bold]{report.Validation.NatsPerSymbol:F4}[/] nats/char ({report.Validation.BitsPerSymbol:F3} bits/char){(report.IsBest ? "  [green]best, saved[/]" : "")}");
+            console.MarkupLine($"[grey]step {report.Step,7:N0}[/]  validation loss on the first {report.Validation.Symbols:N0} chars [bold]{report.Validation.NatsPerSymbol:F4}[/] nats/char ({report.Validation.BitsPerSymbol:F3} bits/char){(report.IsBest ? "  [green]best, saved[/]" : "")}");
 
         if (!console.Profile.Capabilities.Interactive)
         {

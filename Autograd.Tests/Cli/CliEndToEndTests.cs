@@ -106,7 +106,7 @@ public partial class CliEndToEndTests
     [GeneratedRegex(@"^loss: (\d+\.\d{4}) nats/char \((\d+\.\d{4}) bits/char\) over (\d+) chars$")]
     private static partial Regex EvalLine();
 
-    [GeneratedRegex(@"validation loss (\d+\.\d{4}) nats/char.*best, saved")]
+    [GeneratedRegex(@"validation loss on the first [\d,]+ chars (\d+\.\d{4}) nats/char.*best, saved")]
     private static partial Regex BestLine();
 
     private static (double Nats, double Bits, long Chars) ParseEval(CliResult r)

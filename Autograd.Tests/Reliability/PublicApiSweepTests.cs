@@ -98,6 +98,7 @@ public class PublicApiSweepTests
             ("SafeTensorsFile.GetBytes", "name", () => _ = file.GetBytes(null!)),
             ("ReferenceModel`1.SetValue", "key", () => model.SetValue(null!, values)),
             ("ReferenceParameters`1.SetValue", "name", () => layer.Parameters.SetValue(null!, values)),
+            ("Tensor.FromSpan", "shape", () => Tensor.FromSpan<float>(values, null!)),
         ];
         foreach (var (member, parameter, call) in cases)
         {
