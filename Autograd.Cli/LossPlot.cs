@@ -9,8 +9,8 @@ internal static class LossPlot
     /// <summary>Saves the plot; returns null on success or a one-line reason it could not be drawn.</summary>
     /// <param name="path">The PNG file to write (atomically).</param>
     /// <param name="history">The run's loss curve.</param>
-    /// <param name="validationSymbols">How many validation characters each periodic check read (for the legend).</param>
-    public static string? TrySave(string path, IReadOnlyList<LossPoint> history, long validationSymbols)
+    /// <param name="validationScope">What each periodic check read, e.g. "first 30,000 chars" (for the legend).</param>
+    public static string? TrySave(string path, IReadOnlyList<LossPoint> history, string validationScope)
     {
         if (history.Count == 0) return "no steps were taken";
         try
@@ -36,7 +36,7 @@ internal static class LossPlot
             if (validation.Count > 0)
             {
                 var val = plot.Add.Scatter(validation.Select(p => (double)p.Step).ToArray(), validation.Select(p => p.ValidationLoss!.Value).ToArray());
-                val.LegendText = $"validation (first {validationSymbols:N0} chars)";
+                val.LegendText = $"validation ({validationScope})";
                 val.LineWidth = 2;
                 val.MarkerSize = 6;
             }

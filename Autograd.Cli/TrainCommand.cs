@@ -26,6 +26,7 @@ internal static partial class TrainCommand
     public const int DefaultEvalEvery = 200;
     public const int DefaultEvalChars = 30_000;
     public const double DefaultClip = 5;
+    public const double DefaultDropout = 0.3;
 
     /// <summary>The <c>train</c> subcommand with its options and action (registered by <see cref="CliApp"/>).</summary>
     public static Command Create()
@@ -48,7 +49,7 @@ internal static partial class TrainCommand
         var clip = CliApp.BoundedDouble("--clip", "Clip the global gradient norm to this (0: off).", DefaultClip, 0, minInclusive: true);
         var schedule = new Option<string>("--lr-schedule") { Description = "Learning-rate schedule: cosine decays to 0.1 × --lr over the budget.", DefaultValueFactory = _ => "cosine" };
         schedule.AcceptOnlyFromAmong("cosine", "constant");
-        var dropout = CliApp.BoundedDouble("--dropout", "Dropout between stacked layers while training.", 0, 0, minInclusive: true, max: 0.9);
+        var dropout = CliApp.BoundedDouble("--dropout", "Dropout between stacked layers while training (a one-layer model has none).", DefaultDropout, 0, minInclusive: true, max: 0.9);
         var seed = new Option<int>("--seed") { Description = "Seeds weight initialization and dropout.", DefaultValueFactory = _ => 0 };
         var evalEvery = CliApp.PositiveInt("--eval-every", "Validate every N steps (and at the end).", DefaultEvalEvery);
         var evalChars = CliApp.PositiveInt("--eval-chars", "Validation characters used by the periodic checks (the final report uses all).", DefaultEvalChars);
@@ -69,12 +70,17 @@ internal static partial class TrainCommand
         {
             if (parse.GetValue(steps) is not null && parse.GetValue(minutes) is not null)
                 throw new CliError("give either --steps or --minutes, not both.", ExitCodes.Usage);
+            // Dropout acts between layers only (as torch.nn.LSTM's): the default applies to stacks, and an
+            // explicit rate on one layer would be silently ignored, so it is refused.
+            if (CliApp.Given(parse, dropout) && parse.GetValue(dropout) > 0 && parse.GetValue(layers) == 1)
+                throw new CliError($"--dropout {parse.GetValue(dropout).ToString(CultureInfo.InvariantCulture)} needs --layers 2 or more: dropout acts between stacked layers.", ExitCodes.Usage);
             if (parse.GetValue(checkReplicas) > 0 && !parse.GetValue(distributed))
                 throw new CliError("--check-replicas needs --distributed.", ExitCodes.Usage);
             var settings = new TrainSettings
             {
                 DataPath = parse.GetValue(data),
-                Model = new CharModelConfig(ParseCell(parse.GetValue(cell)!), parse.GetValue(hidden), parse.GetValue(layers), parse.GetValue(dropout)),
+                Model = new CharModelConfig(ParseCell(parse.GetValue(cell)!), parse.GetValue(hidden), parse.GetValue(layers),
+                    parse.GetValue(layers) > 1 ? parse.GetValue(dropout) : 0),
                 Training = new TrainingOptions
                 {
                     SequenceLength = parse.GetValue(seqLen),
@@ -133,7 +139,7 @@ internal static partial class TrainCommand
     }
 
     /// <summary>Everything a run needs, set up (on every rank, alike, without collectives).</summary>
-    private sealed record PreparedRun(CharLanguageModel Model, TrainingOptions Options, int[] Validation,
+    internal sealed record PreparedRun(CharLanguageModel Model, TrainingOptions Options, int[] Validation,
         string OutputDirectory, string Best, string Last, CharTrainer Trainer);
 
     private static PreparedRun Prepare(TrainSettings s, ICommunicator? communicator)
@@ -199,6 +205,12 @@ internal static partial class TrainCommand
         return console;
     }
 
+    /// <summary>What the periodic validation reads: the start of the split unless --eval-chars covers it all.</summary>
+    internal static string ValidationScope(PreparedRun run)
+        => run.Options.EvaluationSymbols is { } n && n < run.Validation.Length
+            ? string.Create(CultureInfo.InvariantCulture, $"first {n:N0} chars")
+            : string.Create(CultureInfo.InvariantCulture, $"whole split ({run.Validation.Length:N0} chars)");
+
     /// <summary>Trains, with the progress view when <paramref name="showProgress"/> (the process that reports).</summary>
     private static TrainingResult RunTrainer(PreparedRun run, bool showProgress)
     {
@@ -213,7 +225,7 @@ internal static partial class TrainCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            return showProgress ? TrainingView.Run(ReportConsole(), run.Trainer, run.Options, cancel.Token) : run.Trainer.Run(cancel.Token);
+            return showProgress ? TrainingView.Run(ReportConsole(), run.Trainer, run.Options, ValidationScope(run), cancel.Token) : run.Trainer.Run(cancel.Token);
         }
         finally
         {
@@ -228,7 +240,7 @@ internal static partial class TrainCommand
         string csv = Path.Combine(run.OutputDirectory, "loss.csv");
         LossCurve.WriteCsv(csv, run.Trainer.History);
         string png = Path.Combine(run.OutputDirectory, "loss.png");
-        string? plotError = LossPlot.TrySave(png, run.Trainer.History, Math.Min(run.Options.EvaluationSymbols ?? long.MaxValue, run.Validation.Length));
+        string? plotError = LossPlot.TrySave(png, run.Trainer.History, ValidationScope(run));
 
         // The final report uses the whole validation text and the best checkpoint as saved on disk.
         var bestModel = File.Exists(run.Best) ? Autograd.CharLm.Checkpoint.Load(run.Best).Model : run.Model;

@@ -7,12 +7,13 @@ namespace Autograd.Cli;
 /// <summary>Shows a training run: a live progress bar on a terminal, plain lines otherwise.</summary>
 internal static class TrainingView
 {
-    public static TrainingResult Run(IAnsiConsole console, CharTrainer trainer, TrainingOptions options, CancellationToken cancellationToken)
+    /// <param name="validationScope">What the periodic checks read, e.g. "first 30,000 chars" (see <see cref="TrainCommand.ValidationScope"/>).</param>
+    public static TrainingResult Run(IAnsiConsole console, CharTrainer trainer, TrainingOptions options, string validationScope, CancellationToken cancellationToken)
     {
         // Periodic checks read only the start of the validation split (--eval-chars): say so, since the
         // final figure over the whole split is usually higher.
         trainer.Evaluated += report =>
-            console.MarkupLine($"[grey]step {report.Step,7:N0}[/]  validation loss on the first {report.Validation.Symbols:N0} chars [bold]{report.Validation.NatsPerSymbol:F4}[/] nats/char ({report.Validation.BitsPerSymbol:F3} bits/char){(report.IsBest ? "  [green]best, saved[/]" : "")}");
+            console.MarkupLine($"[grey]step {report.Step,7:N0}[/]  validation loss on the {validationScope} [bold]{report.Validation.NatsPerSymbol:F4}[/] nats/char ({report.Validation.BitsPerSymbol:F3} bits/char){(report.IsBest ? "  [green]best, saved[/]" : "")}");
 
         if (!console.Profile.Capabilities.Interactive)
         {

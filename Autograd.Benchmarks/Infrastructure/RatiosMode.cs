@@ -12,7 +12,7 @@ namespace Autograd.Benchmarks.Infrastructure;
 /// <c>--ratios</c>: a short run of one Char-LM size (all cells) plus MATMUL and SCALAR at one thread
 /// count, then a table of median times and ours/peer ratios (below 1 = ours is faster).
 /// Options: <c>--size S|M|L</c> (default M), <c>--threads N</c> (default 1), <c>--iterations N</c>
-/// (default 10), <c>--warmup N</c> (default 3), <c>--cells Rnn,Gru,Lstm</c> (default all), <c>--char-lm-only</c>
+/// (default 15), <c>--warmup N</c> (default 8), <c>--cells Rnn,Gru,Lstm</c> (default all), <c>--char-lm-only</c>
 /// (skip MATMUL and SCALAR).
 /// </summary>
 public static class RatiosMode
@@ -20,7 +20,8 @@ public static class RatiosMode
     public static int Run(string[] args)
     {
         var size = CharLmSize.M;
-        int threads = 1, iterations = 10, warmups = 3;
+        // 8 warm-up iterations of 250 ms: long enough for tiered JIT to reach its final code (3 short ones read slow).
+        int threads = 1, iterations = 15, warmups = 8;
         var cells = Enum.GetValues<CellKind>().ToHashSet();
         bool charLmOnly = false;
         for (int i = 0; i < args.Length; i++)

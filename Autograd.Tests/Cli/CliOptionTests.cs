@@ -65,7 +65,28 @@ public class CliOptionTests
         Assert.That(rates, Is.Ordered.Descending, "--lr-schedule cosine decays");
         var validated = rows.Where(c => c[3].Length > 0).Select(c => long.Parse(c[0], CultureInfo.InvariantCulture)).ToArray();
         Assert.That(validated.Where(s => s != steps), Is.All.Matches<long>(s => s % 5 == 0), "--eval-every 5");
+        Assert.That(r.StdOut, Does.Contain("validation loss on the first 50 chars"), "--eval-chars 50, and the progress view says it is a subset");
         Assert.That(r.StdOut, Does.Contain("sample"));
+    }
+
+    [Test]
+    public void Train_DefaultDropout_AppliesToStacksOnly_AndOneLayerRefusesAnExplicitRate()
+    {
+        string stacked = Path.Combine(_dir, "default-dropout");
+        var r = Cli("train", "--data", _corpus, "--hidden", "8", "--steps", "2", "--sample-length", "0", "--out", stacked);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        var meta = SafeTensorsFile.Load(Path.Combine(stacked, "last.safetensors")).Metadata;
+        Assert.That(meta["model.layers"], Is.EqualTo("2"));
+        Assert.That(meta["model.dropout"], Is.EqualTo("0.3"));
+
+        string single = Path.Combine(_dir, "one-layer");
+        r = Cli("train", "--data", _corpus, "--hidden", "8", "--layers", "1", "--steps", "2", "--sample-length", "0", "--out", single);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(SafeTensorsFile.Load(Path.Combine(single, "last.safetensors")).Metadata["model.dropout"], Is.EqualTo("0"));
+
+        r = Cli("train", "--data", _corpus, "--layers", "1", "--dropout", "0.2", "--steps", "2", "--out", Path.Combine(_dir, "refused"));
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.StdErr, Does.Contain("--dropout 0.2 needs --layers 2 or more"));
     }
 
     [Test]
