@@ -174,6 +174,12 @@ public sealed partial class CharTrainer
     /// <summary>Whether the optimizer's state came from the checkpoint resumed from.</summary>
     public bool OptimizerStateRestored { get; }
 
+    /// <summary>
+    /// How many symbols at the start of the validation text the periodic evaluations read
+    /// (<see cref="TrainingOptions.EvaluationSymbols"/>, at most the whole text).
+    /// </summary>
+    public int PeriodicValidationSymbols => _validation.Length;
+
     /// <summary>Raised after every optimizer step.</summary>
     public event Action<StepReport>? StepCompleted;
 

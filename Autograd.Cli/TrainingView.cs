@@ -7,7 +7,12 @@ namespace Autograd.Cli;
 /// <summary>Shows a training run: a live progress bar on a terminal, plain lines otherwise.</summary>
 internal static class TrainingView
 {
+    /// <summary>Runs <paramref name="trainer"/> to the end, showing its progress on <paramref name="console"/>.</summary>
+    /// <param name="console">Where progress goes.</param>
+    /// <param name="trainer">The prepared run.</param>
+    /// <param name="options">Its options (for the budget shown).</param>
     /// <param name="validationScope">What the periodic checks read, e.g. "first 30,000 chars" (see <see cref="TrainCommand.ValidationScope"/>).</param>
+    /// <param name="cancellationToken">Stops after the current step.</param>
     public static TrainingResult Run(IAnsiConsole console, CharTrainer trainer, TrainingOptions options, string validationScope, CancellationToken cancellationToken)
     {
         // Periodic checks read only the start of the validation split (--eval-chars): say so, since the

@@ -91,7 +91,9 @@ public sealed partial class Tensor<T>
     /// <summary>Sets the accumulated gradient to zeros, in place (it stays null if no pass has reached this tensor).</summary>
     public void ZeroGrad()
     {
-        if (Grad is { } g) K.Fill(g.Buffer, T.Zero);
+        if (Grad is not { } g) return;
+        g._storage.Touch(); // an in-place write: caches of the old contents are stale
+        K.Fill(g.Buffer, T.Zero);
     }
 
     /// <summary>A tensor with the same values (sharing storage) and no history.</summary>

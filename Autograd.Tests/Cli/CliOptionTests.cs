@@ -27,7 +27,7 @@ public class CliOptionTests
         Directory.CreateDirectory(_dir);
         _corpus = Path.Combine(_dir, "corpus.txt");
         var sb = new StringBuilder();
-        for (int i = 0; i < 80; i++) sb.Append(i % 2 == 0 ? "KING:\nWhat say you?\n\n" : "QUEEN:\nNothing, my lord.\n\n");
+        for (int i = 0; i < 400; i++) sb.Append(i % 2 == 0 ? "KING:\nWhat say you?\n\n" : "QUEEN:\nNothing, my lord.\n\n");
         File.WriteAllText(_corpus, sb.ToString(), new UTF8Encoding(false));
     }
 

@@ -278,6 +278,39 @@ public class GemmPackCacheTests
     }
 
     [Test]
+    public void DeferredWeightGradient_FullStagesFlushedRepeatedly_AreEachPackedAfresh()
+    {
+        // k + n = 2048 makes a stage hold exactly 2048 rows = 32 matmuls of 64 rows, so each flush's B operand is the
+        // whole staging storage, the shape the pack cache keeps. 96 matmuls flush three full stages: the third must
+        // not reuse the panels packed from the second's contents.
+        const int k = 16, n = 2032, rows = 64, steps = 96;
+        var rng = new Random(12);
+        var w = Tensor.Randn<float>(rng, k, n);
+        w.RequiresGrad = true;
+        var xs = Enumerable.Range(0, steps).Select(_ => Tensor.Randn<float>(rng, rows, k)).ToArray();
+        var cs = Enumerable.Range(0, steps).Select(_ => Tensor.Randn<float>(rng, rows, n)).ToArray();
+        var loss = Enumerable.Range(0, steps).Select(t => (xs[t].MatMul(w) * cs[t]).Sum()).Aggregate((a, b) => a + b);
+        loss.Backward();
+
+        // dW = Σ_t x_tᵀ c_t, in double.
+        var expected = new double[k * n];
+        for (int t = 0; t < steps; t++)
+        {
+            var x = xs[t].ToArray();
+            var c = cs[t].ToArray();
+            for (int r = 0; r < rows; r++)
+                for (int i = 0; i < k; i++)
+                {
+                    double xi = x[r * k + i];
+                    for (int j = 0; j < n; j++) expected[i * n + j] += xi * c[r * n + j];
+                }
+        }
+        var got = w.Grad!.ToArray();
+        double worst = Enumerable.Range(0, k * n).Max(i => Math.Abs(got[i] - expected[i]) / (1 + Math.Abs(expected[i])));
+        Assert.That(worst, Is.LessThan(1e-4), "float GEMM over 6,144 rows against a double sum");
+    }
+
+    [Test]
     public void TransposedUse_InBackward_IsCachedSeparately_AndCorrect()
     {
         var rng = new Random(4);

@@ -55,6 +55,10 @@ internal sealed class DeferredWeightGradient<T> where T : unmanaged, IFloatingPo
         }
         int rows = _rows;
         _rows = 0;
+        // The staging storage was rewritten since the last flush: a GEMM that packed it then (a full stage is
+        // the whole storage, which the pack cache keeps) must not reuse those panels.
+        _a!.Touch();
+        _g!.Touch();
         var dst = weight.GradBufferFor(out bool accumulate);
         Tensor<T>.K.MatMul(true, false, _k, _n, rows, new Buffer<T>(_a!, 0, rows * _k), new Buffer<T>(_g!, 0, rows * _n), dst, accumulate);
     }
