@@ -94,8 +94,12 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     {
         get
         {
-            if (ReferenceEquals(_storage, Released) && Length > 0)
-                throw new InvalidOperationException($"Tensor: the storage of this {ShapeUtil.Format(_shape)} tensor was recycled after a backward pass; it was a temporary of a Recycling scope.");
+            if (ReferenceEquals(_storage, Released))
+            {
+                if (Length > 0)
+                    throw new InvalidOperationException($"Tensor: the storage of this {ShapeUtil.Format(_shape)} tensor was recycled after a backward pass; it was a temporary of a Recycling scope.");
+                return new Buffer<T>(_storage, 0, 0);
+            }
             return new Buffer<T>(_storage, _offset, Length);
         }
     }

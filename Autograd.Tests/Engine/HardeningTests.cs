@@ -56,6 +56,19 @@ public class HardeningTests
     }
 
     [Test]
+    public void Buffer_WindowOutsideItsStorage_IsRefused()
+    {
+        // Kernels turn windows into raw pointers, so a public Buffer must never describe memory past its storage.
+        var storage = new Autograd.Backends.HostStorage<float>(Autograd.Backends.Backend.Cpu, new float[4]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Autograd.Backends.Buffer<float>(storage, 2, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Autograd.Backends.Buffer<float>(storage, -1, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Autograd.Backends.Buffer<float>(storage, 5, 0));
+        Assert.Throws<ArgumentNullException>(() => _ = new Autograd.Backends.Buffer<float>(null!, 0, 0));
+        Assert.That(new Autograd.Backends.Buffer<float>(storage, 4, 0).Length, Is.Zero, "an empty window at the end is fine");
+        Assert.That(new Autograd.Backends.Buffer<float>(storage, 1, 3).HostSpan.Length, Is.EqualTo(3));
+    }
+
+    [Test]
     public void ZeroSizeAxes_AreRefusedByName_WhereNoValueExists()
     {
         Assert.That(() => Leaf(2, 0).Max(1), Throws.ArgumentException.With.Message.Contains("Max").And.Message.Contains("(2, 0)"));

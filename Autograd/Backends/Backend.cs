@@ -64,7 +64,9 @@ public abstract class Backend
     private static Backend FromEnvironment()
     {
         var name = Environment.GetEnvironmentVariable("AUTOGRAD_BACKEND");
-        return string.IsNullOrWhiteSpace(name) ? Cpu : FromName(name);
+        if (string.IsNullOrWhiteSpace(name)) return Cpu;
+        try { return FromName(name); }
+        catch (ArgumentException) { throw new InvalidOperationException($"AUTOGRAD_BACKEND: unknown backend '{name}' (cpu or reference)."); }
     }
 
     /// <inheritdoc />

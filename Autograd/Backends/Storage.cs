@@ -85,11 +85,34 @@ public sealed class HostStorage<T> : Storage<T> where T : unmanaged, IFloatingPo
 }
 
 /// <summary>A contiguous window of a storage: what kernels read and write.</summary>
-/// <param name="Storage">The storage.</param>
-/// <param name="Offset">The first element's index in the storage.</param>
-/// <param name="Length">The number of elements.</param>
-public readonly record struct Buffer<T>(Storage<T> Storage, int Offset, int Length) where T : unmanaged, IFloatingPointIeee754<T>
+public readonly record struct Buffer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Elements [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of <paramref name="storage"/>.</summary>
+    /// <param name="storage">The storage.</param>
+    /// <param name="offset">The first element's index in the storage.</param>
+    /// <param name="length">The number of elements.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="storage"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The window does not lie inside the storage.</exception>
+    public Buffer(Storage<T> storage, int offset, int length)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        // Kernels turn windows into raw pointers: a window past the storage would read or write other memory.
+        if ((uint)offset > (uint)storage.Length || (uint)length > (uint)(storage.Length - offset))
+            throw new ArgumentOutOfRangeException(nameof(length), $"Buffer: [{offset}, {(long)offset + length}) is outside a storage of {storage.Length} elements.");
+        Storage = storage;
+        Offset = offset;
+        Length = length;
+    }
+
+    /// <summary>The storage.</summary>
+    public Storage<T> Storage { get; }
+
+    /// <summary>The first element's index in the storage.</summary>
+    public int Offset { get; }
+
+    /// <summary>The number of elements.</summary>
+    public int Length { get; }
+
     /// <summary>The elements of a host buffer as a span.</summary>
     /// <exception cref="NotSupportedException">The storage is not host memory.</exception>
     public Span<T> HostSpan => Storage is HostStorage<T> h
