@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using Autograd.Nn.Serialization;
 using Autograd.CharLm;
+using Autograd.Distributed;
 
 namespace Autograd.Cli;
 
@@ -78,20 +79,23 @@ public static class CliApp
     /// <summary>Turns an exception into one stderr line and an exit code.</summary>
     internal static int Report(Exception e)
     {
-        switch (e)
-        {
-            case CliError cli:
-                return Fail(cli.Message, cli.ExitCode);
-            case CheckpointFormatException or CorpusException or UnknownSymbolException
-                or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
-                or IOException or ArgumentException or InvalidOperationException or OutOfMemoryException:
-                return Fail(e.Message, ExitCodes.Failure);
-            case OperationCanceledException:
-                return Fail("interrupted.", ExitCodes.Interrupted);
-            default:
-                return Fail($"internal error ({e.GetType().Name}): {e.Message}", ExitCodes.Internal);
-        }
+        var (message, code) = Classify(e);
+        return Fail(message, code);
     }
+
+    /// <summary>The message and exit code <see cref="Report"/> gives <paramref name="e"/>.</summary>
+    internal static (string Message, int ExitCode) Classify(Exception e) => e switch
+    {
+        CliError cli => (cli.Message, cli.ExitCode),
+        // MPI failing or missing, or ranks started differently: the job's setup, not a bug here.
+        CheckpointFormatException or CorpusException or UnknownSymbolException
+            or MpiException or MpiUnavailableException or RankMismatchException
+            or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
+            or IOException or ArgumentException or InvalidOperationException or OutOfMemoryException
+            => (e.Message, ExitCodes.Failure),
+        OperationCanceledException => ("interrupted.", ExitCodes.Interrupted),
+        _ => ($"internal error ({e.GetType().Name}): {e.Message}", ExitCodes.Internal),
+    };
 
     private static int Fail(string message, int code)
     {

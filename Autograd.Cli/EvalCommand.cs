@@ -25,7 +25,7 @@ internal static class EvalCommand
             }
             catch (UnknownSymbolException e)
             {
-                throw new CliError($"{corpus.Name}: character {Vocabulary.Describe(e.Symbol)} at offset {e.Offset} is not in the vocabulary of {path}.");
+                throw UnknownCharacters.Error(corpus.Name, e, path);
             }
             if (corpus.IsDefault) ids = TextCorpus.Split(ids, 0.9).Validation;
             if (ids.Length < 2)

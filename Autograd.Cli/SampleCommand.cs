@@ -41,7 +41,7 @@ internal static class SampleCommand
             }
             catch (UnknownSymbolException e)
             {
-                throw new CliError($"--prime: character {Vocabulary.Describe(e.Symbol)} at offset {e.Offset} is not in the vocabulary of {path}.");
+                throw UnknownCharacters.Error("--prime", e, path);
             }
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
             stdout.Write(primeText);

@@ -109,9 +109,6 @@ public sealed class DataParallel<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Parameter elements, summed over all parameters.</summary>
     public int ElementCount => _elements;
 
-    /// <summary>Bytes each rank contributes to the gradient all-reduce per step (gradients and presence flags).</summary>
-    public long BytesPerStep => (long)_flat.Length * Marshal.SizeOf<T>();
-
     /// <summary>All-reduce calls per step (the buffer is split into buckets of <see cref="DataParallelOptions.BucketBytes"/>).</summary>
     public int MessagesPerStep => (_flat.Length + _bucketElements - 1) / _bucketElements;
 
@@ -185,14 +182,6 @@ public sealed class DataParallel<T> where T : unmanaged, IFloatingPointIeee754<T
             if (p.Grad is { } g) g.CopyFrom(segment);
             else p.Backward(Tensor.FromArray(segment.ToArray(), p.Shape.ToArray())); // a leaf's Backward creates its Grad
         }
-    }
-
-    /// <summary>A fingerprint of this rank's weights, bit for bit (not collective).</summary>
-    public ulong Checksum()
-    {
-        var f = new Fingerprint();
-        foreach (var (_, p) in _parameters) f.Add(p.AsSpan());
-        return f.Value;
     }
 
     /// <summary>Checks that every rank holds bitwise-identical weights: one all-reduce of a fingerprint per parameter.</summary>

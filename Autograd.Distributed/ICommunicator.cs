@@ -26,7 +26,13 @@ public interface ICommunicator
     /// <summary>The number of processes in the group.</summary>
     int Size { get; }
 
-    /// <summary>Replaces <paramref name="values"/> on every rank by the element-wise reduction over all ranks.</summary>
+    /// <summary>
+    /// Replaces <paramref name="values"/> on every rank by the element-wise reduction over all ranks, in
+    /// place. Every rank passes the same length (any, 0 included) and the same <paramref name="operation"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="operation"/> is not a <see cref="ReduceOperation"/> value.</exception>
+    /// <exception cref="ObjectDisposedException">The communicator was disposed (MPI finalized).</exception>
+    /// <exception cref="MpiException">The MPI library reported an error.</exception>
     void AllReduce(Span<float> values, ReduceOperation operation);
 
     /// <inheritdoc cref="AllReduce(Span{float}, ReduceOperation)"/>
@@ -38,25 +44,30 @@ public interface ICommunicator
     /// <inheritdoc cref="AllReduce(Span{float}, ReduceOperation)"/>
     void AllReduce(Span<ulong> values, ReduceOperation operation);
 
-    /// <summary>Copies <paramref name="data"/> from rank <paramref name="root"/> to every other rank.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="root"/> is not a rank.</exception>
+    /// <summary>
+    /// Copies <paramref name="data"/> from rank <paramref name="root"/> over every other rank's
+    /// <paramref name="data"/>, in place; every rank passes the same length and root.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="root"/> is not a rank (0 to <see cref="Size"/> - 1).</exception>
+    /// <exception cref="ObjectDisposedException">The communicator was disposed (MPI finalized).</exception>
+    /// <exception cref="MpiException">The MPI library reported an error.</exception>
     void Broadcast(Span<byte> data, int root);
-
-    /// <summary>Returns once every rank has called it.</summary>
-    void Barrier();
 }
 
 /// <summary>Collective helpers built on <see cref="ICommunicator"/>'s primitives.</summary>
 public static class CommunicatorExtensions
 {
-    /// <summary>Broadcasts unmanaged values from <paramref name="root"/> (bit for bit).</summary>
+    /// <summary>Broadcasts unmanaged values from <paramref name="root"/> (bit for bit): <see cref="ICommunicator.Broadcast"/> of their bytes.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="communicator"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="root"/> is not a rank.</exception>
     public static void Broadcast<T>(this ICommunicator communicator, Span<T> data, int root = 0) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(communicator);
         communicator.Broadcast(MemoryMarshal.AsBytes(data), root);
     }
 
-    /// <summary>The sum of <paramref name="value"/> over all ranks.</summary>
+    /// <summary>The sum of <paramref name="value"/> over all ranks (the same on every rank).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="communicator"/> is null.</exception>
     public static double AllReduceSum(this ICommunicator communicator, double value)
     {
         ArgumentNullException.ThrowIfNull(communicator);
@@ -69,6 +80,7 @@ public static class CommunicatorExtensions
     /// configuration): compares the maximum with the minimum, in one reduction.
     /// </summary>
     /// <returns>One flag per element of <paramref name="values"/>, the same on every rank.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="communicator"/> is null.</exception>
     public static bool[] AllSame(this ICommunicator communicator, ReadOnlySpan<ulong> values)
     {
         ArgumentNullException.ThrowIfNull(communicator);

@@ -140,13 +140,6 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
                 Check(MpiNative.MPI_Bcast(p + offset, Math.Min(MaxCount, data.Length - offset), MpiNative.MPI_BYTE, root, MpiNative.MPI_COMM_WORLD), "MPI_Bcast");
     }
 
-    /// <inheritdoc />
-    public void Barrier()
-    {
-        ThrowIfFinalized();
-        Check(MpiNative.MPI_Barrier(MpiNative.MPI_COMM_WORLD), "MPI_Barrier");
-    }
-
     /// <summary>
     /// Ends every rank of the job with <paramref name="errorCode"/> (mpiexec exits with it). For a rank
     /// that cannot go on: the others may be waiting for it in a collective.

@@ -34,6 +34,7 @@ import platform
 import random
 import statistics
 import sys
+import tempfile
 import time
 
 import torch
@@ -354,9 +355,30 @@ def main():
             print(f"| SCALAR | - | {r['median_us_per_op']:.2f} µs/op | {r['min_us_per_op']:.2f} µs/op | - |")
 
     if args.json:
-        with open(args.json, "w") as out:
-            json.dump({"meta": meta, "results": results}, out, indent=2)
+        write_json_atomically(args.json, {"meta": meta, "results": results})
         print(f"\nwrote {args.json}")
+
+
+def write_json_atomically(path, data):
+    """Writes data as JSON to path via a temporary file in the same folder (flushed, fsynced, then
+    renamed over path), so that an interrupted run never leaves a truncated file behind."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as out:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(out.fileno(), 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
+            json.dump(data, out, indent=2)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
 
 
 if __name__ == "__main__":

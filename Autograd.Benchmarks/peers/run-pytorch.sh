@@ -6,7 +6,7 @@
 #
 #   Autograd.Benchmarks/peers/run-pytorch.sh [--install] [pytorch_peer.py options]
 #
-# Installs nothing unless --install is given (then: apt-get install python3-torch libopenblas0-pthread,
+# Installs nothing unless --install is given (then: apt-get update and apt-get install python3-torch libopenblas0-pthread,
 # through sudo when not root). Every other argument goes to pytorch_peer.py unchanged; see --help.
 # PYTHON=/path/to/python overrides the interpreter (default: python3, or /usr/bin/python3 when only it has torch).
 set -euo pipefail
@@ -19,6 +19,8 @@ if [[ "${1:-}" == "--install" ]]; then
     shift
     sudo=()
     [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+    # A fresh machine or container has no (or stale) package lists: install alone would not find them.
+    "${sudo[@]}" apt-get update
     "${sudo[@]}" apt-get install -y "${packages[@]}"
 fi
 

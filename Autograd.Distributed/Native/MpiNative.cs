@@ -98,7 +98,6 @@ internal static unsafe partial class MpiNative
     [LibraryImport(DefaultLibrary)] public static partial int MPI_Comm_set_errhandler(int comm, int errhandler);
     [LibraryImport(DefaultLibrary)] public static partial int MPI_Allreduce(void* sendbuf, void* recvbuf, int count, int datatype, int op, int comm);
     [LibraryImport(DefaultLibrary)] public static partial int MPI_Bcast(void* buffer, int count, int datatype, int root, int comm);
-    [LibraryImport(DefaultLibrary)] public static partial int MPI_Barrier(int comm);
     [LibraryImport(DefaultLibrary)] public static partial int MPI_Abort(int comm, int errorcode);
     [LibraryImport(DefaultLibrary)] public static partial int MPI_Type_size(int datatype, int* size);
     [LibraryImport(DefaultLibrary)] public static partial int MPI_Error_string(int errorcode, byte* str, int* resultlen);

@@ -22,7 +22,6 @@ public class ShardingTests
         public void AllReduce(Span<long> values, ReduceOperation operation) => Calls++;
         public void AllReduce(Span<ulong> values, ReduceOperation operation) => Calls++;
         public void Broadcast(Span<byte> data, int root) => Calls++;
-        public void Barrier() => Calls++;
     }
 
     [TestCase(5, 3)]
