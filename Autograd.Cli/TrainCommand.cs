@@ -274,7 +274,7 @@ internal static partial class TrainCommand
         }
         catch (UnknownSymbolException e) when (checkpoint is not null)
         {
-            throw new CliError($"{corpus.Name}: character {Vocabulary.Describe(e.Symbol)} at offset {e.Offset} is not in the vocabulary of {checkpoint}.");
+            throw UnknownCharacters.Error(corpus.Name, e, checkpoint);
         }
     }
 
