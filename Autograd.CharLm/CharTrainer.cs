@@ -180,6 +180,12 @@ public sealed partial class CharTrainer
     /// </summary>
     public int PeriodicValidationSymbols => _validation.Length;
 
+    /// <summary>
+    /// Whether this trainer wrote <see cref="BestCheckpointPath"/> (a resumed run that never beats the
+    /// checkpoint's best validation loss writes none).
+    /// </summary>
+    public bool SavedBestThisRun { get; private set; }
+
     /// <summary>Raised after every optimizer step.</summary>
     public event Action<StepReport>? StepCompleted;
 
@@ -338,7 +344,10 @@ public sealed partial class CharTrainer
         {
             _best = result.NatsPerSymbol;
             if (BestCheckpointPath is not null)
+            {
                 Checkpoint.Save(BestCheckpointPath, _model, State(clock.Elapsed, carried));
+                SavedBestThisRun = true;
+            }
         }
         if (_history.Count > 0 && _history[^1].Step == _step)
             _history[^1] = _history[^1] with { ValidationLoss = result.NatsPerSymbol };

@@ -244,15 +244,17 @@ internal static partial class TrainCommand
         string png = Path.Combine(run.OutputDirectory, "loss.png");
         string? plotError = LossPlot.TrySave(png, run.Trainer.History, ValidationScope(run));
 
-        // The final report uses the whole validation text and the best checkpoint as saved on disk.
-        var bestModel = File.Exists(run.Best) ? Autograd.CharLm.Checkpoint.Load(run.Best).Model : run.Model;
+        // The final report uses the whole validation text and the best checkpoint as saved on disk: this run's,
+        // or, when a resumed run never beat it, the one already in --out; else (nothing saved) the last model.
+        bool bestOnDisk = run.Trainer.SavedBestThisRun || (s.ResumePath is not null && File.Exists(run.Best));
+        var bestModel = bestOnDisk ? Autograd.CharLm.Checkpoint.Load(run.Best).Model : run.Model;
         var final = Evaluator.Evaluate(bestModel, run.Validation);
         var table = new Table().Border(TableBorder.Rounded).AddColumn("result").AddColumn("value");
         table.AddRow("steps", $"{result.Step:N0} ({result.StepsThisRun:N0} this run{(result.Cancelled ? ", interrupted" : "")})");
         table.AddRow("time", FormatTime(result.Elapsed));
-        table.AddRow("best validation loss", $"{final.NatsPerSymbol:F4} nats/char ({final.BitsPerSymbol:F4} bits/char) over {final.Symbols:N0} chars");
+        table.AddRow(bestOnDisk ? "best validation loss" : "validation loss (last model)", $"{final.NatsPerSymbol:F4} nats/char ({final.BitsPerSymbol:F4} bits/char) over {final.Symbols:N0} chars");
         if (result.SkippedSteps > 0) table.AddRow("skipped batches", $"{result.SkippedSteps} (non-finite loss or gradient)");
-        table.AddRow("best checkpoint", Markup.Escape(run.Best));
+        table.AddRow("best checkpoint", bestOnDisk ? Markup.Escape(run.Best) : "none written (no validation beat the resumed checkpoint's best)");
         table.AddRow("last checkpoint", Markup.Escape(run.Last));
         table.AddRow("loss curve", Markup.Escape(csv));
         table.AddRow("plot", Markup.Escape(plotError is null ? png : $"not written: {plotError}"));

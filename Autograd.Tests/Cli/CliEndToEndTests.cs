@@ -187,6 +187,20 @@ public partial class CliEndToEndTests
         Assert.That(last.Metadata["model.hidden_size"], Is.EqualTo("16"));
     }
 
+    [Test]
+    public void ResumeThatNeverBeatsTheBest_ReportsTheLastModelAndNoBestFile()
+    {
+        Assert.That(_train.ExitCode, Is.EqualTo(0), _train.ToString());
+        string run3 = PathIn("run3");
+        // Adam at lr 100 wrecks the weights in 5 steps: no validation can beat the checkpoint's best.
+        var r = Cli("train", "--data", _corpus, "--resume", Path.Combine(_run, "last.safetensors"), "--steps", "5", "--lr", "100",
+            "--eval-every", "5", "--sample-length", "0", "--out", run3);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(File.Exists(Path.Combine(run3, "best.safetensors")), Is.False);
+        Assert.That(r.StdOut, Does.Contain("validation loss (last model)").And.Contain("none written"));
+        Assert.That(r.StdOut, Does.Not.Contain("best validation loss"));
+    }
+
     [TestCase("--help")]
     [TestCase("train", "--help")]
     [TestCase("sample", "--help")]
