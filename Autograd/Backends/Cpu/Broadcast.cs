@@ -3,7 +3,7 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Autograd.Backends.Cpu;
 
-/// <summary>A vectorized elementwise binary operator for <see cref="Broadcast"/>.</summary>
+/// <summary>A vectorized elementwise binary operator: the flat, scalar and broadcast kernels all call these.</summary>
 internal interface IBinaryOperator<T>
 {
     static abstract void Apply(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination);
@@ -51,6 +51,13 @@ internal readonly struct MinOperator<T> : IBinaryOperator<T> where T : unmanaged
     public static void Apply(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) => TP.Min(x, y, d);
     public static void Apply(ReadOnlySpan<T> x, T y, Span<T> d) => TP.Min(x, y, d);
     public static void Apply(T x, ReadOnlySpan<T> y, Span<T> d) => TP.Min(y, x, d);
+}
+
+internal readonly struct PowOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static void Apply(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) => TP.Pow(x, y, d);
+    public static void Apply(ReadOnlySpan<T> x, T y, Span<T> d) => TP.Pow(x, y, d);
+    public static void Apply(T x, ReadOnlySpan<T> y, Span<T> d) => TP.Pow(x, y, d);
 }
 
 /// <summary>

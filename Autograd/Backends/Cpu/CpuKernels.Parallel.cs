@@ -55,13 +55,13 @@ internal sealed partial class CpuKernels<T>
     {
         switch (op)
         {
-            case ElementwiseOp.Add: TP.Add(x, y, d); break;
-            case ElementwiseOp.Subtract: TP.Subtract(x, y, d); break;
-            case ElementwiseOp.Multiply: TP.Multiply(x, y, d); break;
-            case ElementwiseOp.Divide: TP.Divide(x, y, d); break;
-            case ElementwiseOp.Max: TP.Max(x, y, d); break;
-            case ElementwiseOp.Min: TP.Min(x, y, d); break;
-            case ElementwiseOp.Pow: TP.Pow(x, y, d); break;
+            case ElementwiseOp.Add: AddOperator<T>.Apply(x, y, d); break;
+            case ElementwiseOp.Subtract: SubtractOperator<T>.Apply(x, y, d); break;
+            case ElementwiseOp.Multiply: MultiplyOperator<T>.Apply(x, y, d); break;
+            case ElementwiseOp.Divide: DivideOperator<T>.Apply(x, y, d); break;
+            case ElementwiseOp.Max: MaxOperator<T>.Apply(x, y, d); break;
+            case ElementwiseOp.Min: MinOperator<T>.Apply(x, y, d); break;
+            case ElementwiseOp.Pow: PowOperator<T>.Apply(x, y, d); break;
             default: throw new NotSupportedException($"{op} is not a binary op.");
         }
     }
@@ -71,14 +71,20 @@ internal sealed partial class CpuKernels<T>
     {
         switch (op)
         {
-            case ElementwiseOp.Add: TP.Add(x, s, d); break;
-            case ElementwiseOp.Multiply: TP.Multiply(x, s, d); break;
-            case ElementwiseOp.Max: TP.Max(x, s, d); break;
-            case ElementwiseOp.Min: TP.Min(x, s, d); break;
-            case ElementwiseOp.Subtract: if (scalarLeft) TP.Subtract(s, x, d); else TP.Subtract(x, s, d); break;
-            case ElementwiseOp.Divide: if (scalarLeft) TP.Divide(s, x, d); else TP.Divide(x, s, d); break;
-            case ElementwiseOp.Pow: if (scalarLeft) TP.Pow(s, x, d); else TP.Pow(x, s, d); break;
+            case ElementwiseOp.Add: Scalar<AddOperator<T>>(x, s, d, scalarLeft); break;
+            case ElementwiseOp.Subtract: Scalar<SubtractOperator<T>>(x, s, d, scalarLeft); break;
+            case ElementwiseOp.Multiply: Scalar<MultiplyOperator<T>>(x, s, d, scalarLeft); break;
+            case ElementwiseOp.Divide: Scalar<DivideOperator<T>>(x, s, d, scalarLeft); break;
+            case ElementwiseOp.Max: Scalar<MaxOperator<T>>(x, s, d, scalarLeft); break;
+            case ElementwiseOp.Min: Scalar<MinOperator<T>>(x, s, d, scalarLeft); break;
+            case ElementwiseOp.Pow: Scalar<PowOperator<T>>(x, s, d, scalarLeft); break;
             default: throw new NotSupportedException($"{op} is not a binary op.");
+        }
+
+        static void Scalar<TOp>(ReadOnlySpan<T> x, T s, Span<T> d, bool scalarLeft) where TOp : IBinaryOperator<T>
+        {
+            if (scalarLeft) TOp.Apply(s, x, d);
+            else TOp.Apply(x, s, d);
         }
     }
 
