@@ -7,7 +7,12 @@ namespace Autograd.Cli;
 /// <summary>Shows a training run: a live progress bar on a terminal, plain lines otherwise.</summary>
 internal static class TrainingView
 {
+    /// <summary>Runs <paramref name="trainer"/> to the end and returns its result.</summary>
+    /// <param name="console">Where the progress is drawn.</param>
+    /// <param name="trainer">The trainer to run.</param>
+    /// <param name="options">The run's options (steps, periodic checks).</param>
     /// <param name="validationScope">What the periodic checks read, e.g. "first 30,000 chars" (see <see cref="TrainCommand.ValidationScope"/>).</param>
+    /// <param name="cancellationToken">Passed to <see cref="CharTrainer.Run"/>: cancels the run.</param>
     public static TrainingResult Run(IAnsiConsole console, CharTrainer trainer, TrainingOptions options, string validationScope, CancellationToken cancellationToken)
     {
         // Periodic checks read only the start of the validation split (--eval-chars): say so, since the
