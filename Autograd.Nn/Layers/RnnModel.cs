@@ -234,11 +234,24 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     /// <summary>The stack is one PyTorch recurrent module: layer k's parameters are <c>weight_ih_l{k}</c>, ….</summary>
     internal override void CollectPyTorch(string prefix, List<PyTorchEntry<T>> entries)
     {
+        CheckPyTorchUniform(prefix);
+        for (int k = 0; k < _layers.Length; k++) _layers[k].CollectPyTorch(prefix, k, entries);
+    }
+
+    internal override void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, List<PyTorchSlot<T>> slots)
+    {
+        CheckPyTorchUniform(prefix);
+        // Layer k reads layer k-1's output, so that is the input size its weight_ih must have.
+        for (int k = 0; k < _layers.Length; k++) _layers[k].PyTorchLayout(shapes, prefix, k, k == 0 ? null : _layers[k - 1].OutputSize, slots);
+    }
+
+    /// <exception cref="InvalidOperationException">The layers differ in cell kind, hidden size or direction count.</exception>
+    private void CheckPyTorchUniform(string prefix)
+    {
         var directions = _layers.SelectMany(l => l.Directions).ToArray();
         var cell = directions[0].Cell;
         if (directions.Any(d => d.Cell != cell) || _layers.Any(l => l.Directions.Count != _layers[0].Directions.Count) || directions.Any(d => d.HiddenSize != directions[0].HiddenSize))
             throw new InvalidOperationException($"PyTorchStateDict: the stack at '{prefix}' mixes cell kinds, hidden sizes or direction counts; torch.nn.{cell.PyTorchModule} has one of each for all its layers.");
-        for (int k = 0; k < _layers.Length; k++) _layers[k].CollectPyTorch(prefix, k, entries);
     }
 
     internal override void PrepareForPyTorch(IReadOnlyDictionary<string, int[]> shapes, string prefix)

@@ -76,6 +76,21 @@ public abstract class SequenceLayer<T> : Module<T> where T : unmanaged, IFloatin
 
     internal override void PrepareForPyTorch(IReadOnlyDictionary<string, int[]> shapes, string prefix) => PrepareForPyTorch(shapes, prefix, 0);
 
+    internal override void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, List<PyTorchSlot<T>> slots) => PyTorchLayout(shapes, prefix, 0, null, slots);
+
+    /// <summary>
+    /// The slots of layer <paramref name="layer"/> of a PyTorch recurrent module, every direction, without building.
+    /// Every direction reads the same input, so an unbuilt direction expects <paramref name="inputSize"/> (what
+    /// the previous layer outputs), else the size a built direction has, else the first <c>weight_ih</c> the dict
+    /// has for this layer: a dict whose directions or layers disagree is refused by shape.
+    /// </summary>
+    internal void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, int layer, int? inputSize, List<PyTorchSlot<T>> slots)
+    {
+        int? f = inputSize ?? InputSize ?? Enumerable.Range(0, Directions.Count)
+            .Select(d => PyTorchRecurrent.InputSize(shapes, prefix, Suffix(layer, d))).FirstOrDefault(s => s is not null);
+        for (int d = 0; d < Directions.Count; d++) PyTorchRecurrent.Layout(Directions[d], prefix, Suffix(layer, d), Directions[d].InputSize ?? f, slots);
+    }
+
     /// <summary>Adds the entries of layer <paramref name="layer"/> of a PyTorch recurrent module, every direction.</summary>
     internal void CollectPyTorch(string prefix, int layer, List<PyTorchEntry<T>> entries)
     {
