@@ -164,18 +164,48 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         CheckInput(input, lengths);
         int b = input.Size(0), t = input.Size(1), f = input.Size(2);
         Build(f);
-        // Rows reordered time-major (row t·B + b) before the projection, so each step's slice is a view.
-        return Unroll((w, bias) => input.Reshape(b * t, f).IndexSelect(TimeMajorRows(b, t)).MatMul(w) + bias, b, t, lengths, initialStates?[0]);
+        // Rows reordered time-major (row t·B + b) before the projection, so each step's slice is a view. Padded
+        // rows read an appended zero row instead: masking later multiplies by 0, which would keep a NaN or Inf
+        // held in the padding (0·NaN = NaN), so the padding must never reach the arithmetic.
+        var rows = PaddedToZeroRow(TimeMajorRows(b, t), lengths, b, t, zeroRow: b * t);
+        return Unroll((w, bias) =>
+        {
+            var x = input.Reshape(b * t, f);
+            if (rows.Padded) x = Tensor.Concat(0, x, Tensor.Zeros<T>(1, f));
+            return x.IndexSelect(rows.Rows).MatMul(w) + bias;
+        }, b, t, lengths, initialStates?[0]);
     }
 
     internal override Tensor<T> RunOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths, IReadOnlyList<Tensor<T>>?[]? initialStates)
     {
         CheckIds(ids, batch, time, lengths);
+        // Only ids within a length are checked: padding may hold anything (e.g. -1), and is read as a zero input.
+        for (int b = 0; b < batch; b++)
+            for (int t = 0, n = lengths?[b] ?? time; t < n; t++)
+                if ((uint)ids[b * time + t] >= (uint)vocabSize)
+                    throw new ArgumentOutOfRangeException(nameof(ids), ids[b * time + t], $"{Name}.ForwardOneHot: id {ids[b * time + t]} at (sequence {b}, step {t}) is outside [0, {vocabSize}).");
         Build(vocabSize);
         var rows = TimeMajorRows(batch, time);
         var timeMajorIds = new int[ids.Length];
         for (int i = 0; i < ids.Length; i++) timeMajorIds[i] = ids[rows[i]];
-        return Unroll((w, bias) => w.IndexSelect(timeMajorIds) + bias, batch, time, lengths, initialStates?[0]);
+        // x·W for a zero x is the appended zero row of W, as for padded rows in Run.
+        var padded = PaddedToZeroRow(timeMajorIds, lengths, batch, time, zeroRow: vocabSize);
+        return Unroll((w, bias) => (padded.Padded ? Tensor.Concat(0, w, Tensor.Zeros<T>(1, w.Size(1))) : w).IndexSelect(padded.Rows) + bias,
+            batch, time, lengths, initialStates?[0]);
+    }
+
+    /// <summary>
+    /// <paramref name="timeMajor"/> (row t·B + b) with every row past its sequence's length replaced by
+    /// <paramref name="zeroRow"/>; unchanged (not copied) when nothing is padded.
+    /// </summary>
+    private static (int[] Rows, bool Padded) PaddedToZeroRow(int[] timeMajor, int[]? lengths, int batch, int time, int zeroRow)
+    {
+        if (lengths is null || lengths.Min() == time) return (timeMajor, false);
+        var rows = (int[])timeMajor.Clone();
+        for (int t = 0; t < time; t++)
+            for (int b = 0; b < batch; b++)
+                if (t >= lengths[b]) rows[t * batch + b] = zeroRow;
+        return (rows, true);
     }
 
     private int[]? _timeMajorRows;

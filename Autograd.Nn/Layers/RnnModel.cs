@@ -131,12 +131,12 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     /// <returns>(batch, time, O) where O is the last layer's output size.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="ids"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong id count or sizes.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An id outside [0, vocabSize).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id within its sequence's length outside [0, vocabSize) (ids past a length are padding: never read, never checked).</exception>
     public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize) => ForwardOneHot(ids, batch, time, vocabSize, null);
 
     /// <summary>As <see cref="Forward(Tensor{T}, int[])"/> on one-hot input given as (batch, time) class ids, row-major.</summary>
     /// <exception cref="ArgumentException">Wrong id count or sizes, or bad lengths.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An id outside [0, vocabSize).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id within its sequence's length outside [0, vocabSize) (ids past a length are padding: never read, never checked).</exception>
     public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths)
     {
         ArgumentNullException.ThrowIfNull(ids);

@@ -42,7 +42,7 @@ public abstract class SequenceLayer<T> : Module<T> where T : unmanaged, IFloatin
     /// sequence b is read at steps 0 .. lengths[b]-1 only; its output is zero from step lengths[b] on, its final
     /// state is its state after its own last valid step, and nothing past its length gets a gradient.
     /// </summary>
-    /// <param name="input">(batch, time, features); values past a sequence's length are ignored.</param>
+    /// <param name="input">(batch, time, features); values past a sequence's length are never read (NaN or Inf there changes nothing).</param>
     /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
     /// <returns>(batch, time, <see cref="OutputSize"/>).</returns>
     /// <exception cref="ArgumentException">A bad input shape, or lengths of the wrong count or outside 1..time.</exception>
@@ -59,7 +59,7 @@ public abstract class SequenceLayer<T> : Module<T> where T : unmanaged, IFloatin
     /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
     /// <returns>(batch, time, output size).</returns>
     /// <exception cref="ArgumentException">Wrong id count, a non-positive size, a vocabulary other than the built input size, or bad lengths.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An id is outside [0, vocabSize).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id within its sequence's length is outside [0, vocabSize) (ids past a length are padding: never read, never checked).</exception>
     public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths) => RunOneHot(ids, batch, time, vocabSize, lengths, null);
 
     /// <inheritdoc cref="ForwardOneHot(int[], int, int, int, int[])"/>
