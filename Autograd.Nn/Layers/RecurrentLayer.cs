@@ -247,8 +247,9 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
             if (HasOutputProjection) projected = Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize).MatMul(_wv!);
         }
         // What escapes to the caller (final state, output) must not live in pooled buffers, which the
-        // backward pass hands back: the copies below are made outside the pool.
-        _final = [.. state.Select(s => s.Slice(0, 0, s.Size(0)))];
+        // backward pass hands back: the copies below are made outside the pool. A one-tensor Concat is a real
+        // copy still recorded in the graph (a Slice of the whole axis would be a view of the pooled buffer).
+        _final = [.. state.Select(s => Tensor.Concat(0, s))];
         if (projected is null) return Tensor.Stack(1, hs);
         // The seed's output projection; padded steps stay zero, as PyTorch's packed output is.
         var output = projected + _bv!;

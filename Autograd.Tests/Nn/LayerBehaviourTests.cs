@@ -288,4 +288,36 @@ public class LayerBehaviourTests
         fresh.Forward(x).Sum().Backward();
         Assert.That(fresh.Parameters().First().Grad!.ToArray(), Is.EqualTo(grad1));
     }
+    /// <summary>
+    /// Truncated BPTT: the final state goes into the loss, Backward runs, then FinalState is read and detached as
+    /// the next chunk's h_0. It must still hold its values (not a view of buffers the backward pass recycled),
+    /// and the two chunks must give what one pass over the whole sequence gives.
+    /// </summary>
+    [TestCase(CellKind.Rnn, false)]
+    [TestCase(CellKind.Gru, false)]
+    [TestCase(CellKind.Lstm, false)]
+    [TestCase(CellKind.Lstm, true)]
+    public void FinalState_IsReadableAfterBackward_AndStartsTheNextChunk(CellKind kind, bool bidirectional)
+    {
+        var x = Tensor.Randn<double>(new Random(5), 2, 7, 3);
+        var chunked = RnnModel<double>.Stack(kind, 4, layers: 2, bidirectional);
+        var y1 = chunked.Forward(x.Slice(1, 0, 4));
+        var directions = chunked.Layers.SelectMany(l => l.Directions).ToArray();
+        var layerStates = directions.Select(d => d.FinalState!.Select(s => s.ToArray()).ToArray()).ToArray();
+        var h = chunked.FinalState;
+        var stacked = h.Select(s => s.ToArray()).ToArray();
+        var loss = y1.Square().Sum();
+        foreach (var s in h) loss = loss + s.Square().Sum();
+        loss.Backward();
+        for (int d = 0; d < directions.Length; d++)
+            for (int k = 0; k < layerStates[d].Length; k++)
+                Assert.That(directions[d].FinalState![k].ToArray(), Is.EqualTo(layerStates[d][k]), $"layer FinalState after Backward (direction {d}, component {k})");
+        var again = chunked.FinalState;
+        for (int k = 0; k < stacked.Length; k++) Assert.That(again[k].ToArray(), Is.EqualTo(stacked[k]), $"RnnModel.FinalState after Backward (component {k})");
+        if (bidirectional) return; // the reverse direction's state does not continue into the next chunk
+
+        var y2 = chunked.Forward(x.Slice(1, 4, 3), null, [.. again.Select(s => s.Detach())]);
+        var whole = RnnModel<double>.Stack(kind, 4, layers: 2).Forward(x);
+        Assert.That(y2.ToArray(), Is.EqualTo(whole.Slice(1, 4, 3).ToArray()).Within(1e-12), "chunk 2 from the detached final state = steps 4..6 of one pass");
+    }
 }
