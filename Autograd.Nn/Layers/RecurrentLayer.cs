@@ -400,7 +400,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     }
 
     /// <summary>F as a state dict's shapes give it, or null when its first cell weight is absent or malformed.</summary>
-    private int? InferInputSize(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+    internal int? InferInputSize(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
     {
         // The first cell parameter's rows are F (+ H for a stacked weight): compare with the layout for F = 1.
         var (name, shape) = Cell.Parameters(1, HiddenSize, Options)[0];
@@ -425,10 +425,10 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     /// <summary>The output projection W_v (H, O) and B_v (1, O), or null for a layer without one (or not built).</summary>
     public (Tensor<T> Weight, Tensor<T> Bias)? OutputProjection => _wv is null ? null : (_wv, _bv!);
 
-    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
-        => _inputSize is null && InferInputSize(state, prefix) is int f
+    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix, int? inputSize)
+        => _inputSize is null && (inputSize ?? InferInputSize(state, prefix)) is int f
             ? Layout(f).Select(p => (prefix + p.Name, p.Shape))
-            : base.LoadLayout(state, prefix);
+            : LocalParameters().Select(p => (prefix + p.Name, p.Parameter.Shape.ToArray()));
 
     /// <summary>An input weight (F, H) drawn by the configured scheme.</summary>
     private protected Tensor<T> InputWeight(Random rng, int f, int fanIn) => Options.Init switch

@@ -231,6 +231,14 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
         for (int i = 0; i < _layers.Length; i++) yield return ($"layers.{i}", _layers[i]);
     }
 
+    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+    {
+        // Layer k reads layer k-1's output, so that is the input size its weights must have.
+        for (int k = 0; k < _layers.Length; k++)
+            foreach (var entry in _layers[k].LoadLayout(state, $"{prefix}layers.{k}.", k == 0 ? null : _layers[k - 1].OutputSize))
+                yield return entry;
+    }
+
     /// <summary>The stack is one PyTorch recurrent module: layer k's parameters are <c>weight_ih_l{k}</c>, ….</summary>
     internal override void CollectPyTorch(string prefix, List<PyTorchEntry<T>> entries)
     {

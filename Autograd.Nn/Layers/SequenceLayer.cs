@@ -78,6 +78,14 @@ public abstract class SequenceLayer<T> : Module<T> where T : unmanaged, IFloatin
 
     internal override void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, List<PyTorchSlot<T>> slots) => PyTorchLayout(shapes, prefix, 0, null, slots);
 
+    internal sealed override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix) => LoadLayout(state, prefix, null);
+
+    /// <summary>
+    /// The layout (names, shapes) once built, without building: an unbuilt layer expects <paramref name="inputSize"/>
+    /// features (what the previous layer outputs) when given, else the size <paramref name="state"/>'s shapes give.
+    /// </summary>
+    internal abstract IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix, int? inputSize);
+
     /// <summary>
     /// The slots of layer <paramref name="layer"/> of a PyTorch recurrent module, every direction, without building.
     /// Every direction reads the same input, so an unbuilt direction expects <paramref name="inputSize"/> (what

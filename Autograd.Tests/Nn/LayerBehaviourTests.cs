@@ -320,4 +320,34 @@ public class LayerBehaviourTests
         var whole = RnnModel<double>.Stack(kind, 4, layers: 2).Forward(x);
         Assert.That(y2.ToArray(), Is.EqualTo(whole.Slice(1, 4, 3).ToArray()).Within(1e-12), "chunk 2 from the detached final state = steps 4..6 of one pass");
     }
+    [Test]
+    public void LoadStateDict_RefusesInputSizesThatDisagree_AcrossDirectionsAndLayers()
+    {
+        // Each layer's F is read from its own first weight; the directions of a pair, and a layer and its
+        // predecessor's output, must agree or the model could not run.
+        Bidirectional<double> Pair() => new(new RnnLayer<double>(4, 2, new() { Seed = 1 }), new RnnLayer<double>(4, 2, new() { Seed = 2 }));
+        var three = Pair();
+        three.Build(3);
+        var five = Pair();
+        five.Build(5);
+        var mixed = three.StateDict().Where(p => p.Key.StartsWith("forward.", StringComparison.Ordinal))
+            .Concat(five.StateDict().Where(p => p.Key.StartsWith("reverse.", StringComparison.Ordinal))).ToDictionary(p => p.Key, p => p.Value);
+        var target = Pair();
+        Assert.That(() => target.LoadStateDict(mixed), Throws.ArgumentException
+            .With.Message.Contains("'reverse.W_f' has shape (9, 4), expected (7, 4)"));
+        Assert.That(target.Directions.Select(d => d.InputSize), Is.All.Null, "nothing built");
+
+        var stack = new RnnModel<double>(new RnnLayer<double>(4, 2, new() { Seed = 1 }), new RnnLayer<double>(4, 2, new() { Seed = 2 }));
+        var layer1For6 = new RnnLayer<double>(4, 2);
+        layer1For6.Build(6);
+        var source = new RnnModel<double>(new RnnLayer<double>(4, 2), new RnnLayer<double>(4, 2));
+        source.Build(3);
+        var wrongLayer1 = source.StateDict().Where(p => p.Key.StartsWith("layers.0.", StringComparison.Ordinal))
+            .Concat(layer1For6.StateDict().Select(p => KeyValuePair.Create("layers.1." + p.Key, p.Value))).ToDictionary(p => p.Key, p => p.Value);
+        Assert.That(() => stack.LoadStateDict(wrongLayer1), Throws.ArgumentException
+            .With.Message.Contains("'layers.1.W_f' has shape (10, 4), expected (6, 4)"));
+        Assert.That(stack.Layers.Select(l => l.InputSize), Is.All.Null, "nothing built");
+        stack.LoadStateDict(source.StateDict());
+        Assert.That(stack.Layers.Select(l => l.InputSize), Is.EqualTo(new int?[] { 3, 2 }));
+    }
 }

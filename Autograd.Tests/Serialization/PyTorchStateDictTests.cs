@@ -330,4 +330,26 @@ public class PyTorchStateDictTests
         Assert.That(() => copy.LoadPyTorchStateDict(withBias), Throws.ArgumentException
             .With.Message.Contains("'bias_hh_l0' is not zero").And.Message.Contains("RecurrentBias"));
     }
+    [Test]
+    public void PyTorchDict_WithInputSizesThatDisagree_IsRefused()
+    {
+        var bi = PyTorchGoldenTests.Stack<double>("lstm", 4, 2, true);
+        var three = PyTorchGoldenTests.Stack<double>("lstm", 4, 2, true);
+        three.Build(3);
+        var five = PyTorchGoldenTests.Stack<double>("lstm", 4, 2, true);
+        five.Build(5);
+        var reverseOf5 = three.PyTorchStateDict().ToDictionary(p => p.Key, p => p.Value);
+        reverseOf5["weight_ih_l0_reverse"] = five.PyTorchStateDict()["weight_ih_l0_reverse"];
+        Assert.That(() => bi.LoadPyTorchStateDict(reverseOf5), Throws.ArgumentException
+            .With.Message.Contains("'weight_ih_l0_reverse' has shape (16, 5), expected (16, 3)"));
+        Assert.That(bi.Layers.Select(l => l.InputSize), Is.All.Null, "nothing built");
+
+        // Layer 1 of a bidirectional stack reads 2·H = 8 features.
+        var layer1Of5 = three.PyTorchStateDict().ToDictionary(p => p.Key, p => p.Value);
+        layer1Of5["weight_ih_l1"] = Tensor.Zeros<double>(16, 5);
+        layer1Of5["weight_ih_l1_reverse"] = Tensor.Zeros<double>(16, 5);
+        Assert.That(() => bi.LoadPyTorchStateDict(layer1Of5), Throws.ArgumentException
+            .With.Message.Contains("'weight_ih_l1' has shape (16, 5), expected (16, 8)").And.Message.Contains("'weight_ih_l1_reverse' has shape (16, 5), expected (16, 8)"));
+        Assert.That(bi.Layers.Select(l => l.InputSize), Is.All.Null, "nothing built");
+    }
 }
