@@ -380,7 +380,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
             throw new ArgumentException($"{Name}.SetCarriedState: {state.Count} component(s) for a {Cell.Name} layer, whose state is {string.Join(", ", names)}.", nameof(state));
         for (int k = 0; k < names.Count; k++)
             if (state[k] is { } s && (s.Rank != 2 || s.Size(1) != HiddenSize))
-                throw new ArgumentException($"{Name}.SetState: state '{names[k]}' must be (n, {HiddenSize}), got {Tensor.FormatShape(s.Shape)}.", nameof(state));
+                throw new ArgumentException($"{Name}.SetCarriedState: state '{names[k]}' must be (n, {HiddenSize}), got {Tensor.FormatShape(s.Shape)}.", nameof(state));
         for (int k = 0; k < names.Count; k++) Carried[k] = state[k] is { } s ? Copy(s) : null;
     }
 
@@ -476,7 +476,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         return Tensor.Uniform(rng, -k, k, rows, cols);
     }
 
-    /// <summary>The seed's σ for the vanilla RNN's weights; GRU and LSTM override with 0.01.</summary>
+    /// <summary>The seed's σ for GRU's and LSTM's weights, 0.01; the vanilla RNN overrides it with 2 / (fanIn + fanOut).</summary>
     internal virtual double SeedStd(int fanIn, int fanOut) => 0.01;
 
     /// <summary>Creates the cell's parameters (all but W_v, B_v) for F = <paramref name="inputSize"/>.</summary>
