@@ -101,8 +101,9 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Copies a PyTorch <c>state_dict</c> (names and layouts as <see cref="PyTorchStateDict"/> gives them) into
-    /// the parameters, exactly. Layers not yet built are built from its shapes first. Nothing is changed
-    /// unless every name and shape checks out.
+    /// the parameters, exactly. Layers not yet built are built from its shapes, but only once every name, shape
+    /// and value has been checked against the layout the module would have: a refused dict changes nothing (an
+    /// unbuilt layer stays unbuilt).
     /// </summary>
     /// <exception cref="ArgumentException">Names are missing or unknown, shapes differ, or a value cannot be held (the message names them).</exception>
     /// <exception cref="InvalidOperationException">A layer has no PyTorch equivalent (the message says why).</exception>
@@ -111,21 +112,26 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(state);
         if (state.FirstOrDefault(p => p.Value is null) is { Key: { } nullKey })
             throw new ArgumentException($"LoadPyTorchStateDict: '{nullKey}' is null.", nameof(state));
-        PrepareForPyTorch(state.ToDictionary(p => p.Key, p => p.Value.Shape.ToArray(), StringComparer.Ordinal), "");
-        var entries = PyTorchEntries();
+        var shapes = state.ToDictionary(p => p.Key, p => p.Value.Shape.ToArray(), StringComparer.Ordinal);
+        // Checked against the layout the module will have, computed without building: building first would
+        // leave layers built (with random weights) when the dict is then refused.
+        var slots = new List<PyTorchSlot<T>>();
+        PyTorchLayout(shapes, "", slots);
+        ThrowIfDuplicate(slots.Select(s => s.Name));
         var problems = new List<string>();
-        foreach (var e in entries)
+        foreach (var s in slots)
         {
-            if (!state.TryGetValue(e.Name, out var v)) problems.Add($"missing '{e.Name}' (expected shape {Tensor.FormatShape(e.Shape)})");
-            else if (!v.Shape.SequenceEqual(e.Shape)) problems.Add($"'{e.Name}' has shape {Tensor.FormatShape(v.Shape)}, expected {Tensor.FormatShape(e.Shape)}");
-            else if (e.Check?.Invoke(v.AsSpan()) is { } why) problems.Add($"'{e.Name}' {why}");
+            if (!state.TryGetValue(s.Name, out var v)) problems.Add($"missing '{s.Name}' (expected shape {s.ShapeText})");
+            else if (!s.Fits(v.Shape)) problems.Add($"'{s.Name}' has shape {Tensor.FormatShape(v.Shape)}, expected {s.ShapeText}");
+            else if (s.Check?.Invoke(v.AsSpan()) is { } why) problems.Add($"'{s.Name}' {why}");
         }
-        var known = entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        var known = slots.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var key in state.Keys.Order(StringComparer.Ordinal))
             if (!known.Contains(key)) problems.Add($"unknown name '{key}'");
         if (problems.Count > 0)
             throw new ArgumentException($"LoadPyTorchStateDict: {string.Join("; ", problems)}.", nameof(state));
-        foreach (var e in entries) e.Write(state[e.Name].AsSpan());
+        PrepareForPyTorch(shapes, "");
+        foreach (var e in PyTorchEntries()) e.Write(state[e.Name].AsSpan());
     }
 
     /// <summary>This module's parameters as PyTorch entries, in PyTorch's order.</summary>
@@ -133,10 +139,27 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         var entries = new List<PyTorchEntry<T>>();
         CollectPyTorch("", entries);
-        var duplicate = entries.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
+        ThrowIfDuplicate(entries.Select(e => e.Name));
+        return entries;
+    }
+
+    private static void ThrowIfDuplicate(IEnumerable<string> names)
+    {
+        var duplicate = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new InvalidOperationException($"PyTorchStateDict: two parameters map to the PyTorch name '{duplicate.Key}'.");
-        return entries;
+    }
+
+    /// <summary>
+    /// The PyTorch entries (names, shapes, value checks) this module will have once <see cref="PrepareForPyTorch"/>
+    /// has run on <paramref name="shapes"/>, computed without building anything. Must agree with
+    /// <see cref="CollectPyTorch"/>: by default the module's own parameters under their names, then the children's.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A layer has no PyTorch equivalent.</exception>
+    internal virtual void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, List<PyTorchSlot<T>> slots)
+    {
+        foreach (var (name, p) in LocalParameters()) slots.Add(new(prefix + name, p.Shape.ToArray()));
+        foreach (var (name, child) in Children()) child.PyTorchLayout(shapes, $"{prefix}{name}.", slots);
     }
 
     /// <summary>Adds this module's PyTorch entries; by default its own parameters under their names, then the children's.</summary>

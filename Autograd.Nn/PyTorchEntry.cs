@@ -44,6 +44,29 @@ internal sealed record PyTorchEntry<T>(string Name, int[] Shape, Func<T[]> Read,
 }
 
 /// <summary>
+/// What a PyTorch entry will be once its layer is built, known without building it: the load checks a dict
+/// against these before anything is built or written.
+/// </summary>
+/// <param name="Name">PyTorch's name.</param>
+/// <param name="Shape">PyTorch's shape; -1 marks an input size that neither the module nor the dict gives.</param>
+/// <param name="Check">Refuses values the module cannot hold exactly.</param>
+internal sealed record PyTorchSlot<T>(string Name, int[] Shape, PyTorchCheck<T>? Check = null)
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Whether a tensor of <paramref name="shape"/> fits (-1 takes any positive size).</summary>
+    public bool Fits(ReadOnlySpan<int> shape)
+    {
+        if (shape.Length != Shape.Length) return false;
+        for (int i = 0; i < shape.Length; i++)
+            if (Shape[i] < 0 ? shape[i] <= 0 : shape[i] != Shape[i]) return false;
+        return true;
+    }
+
+    /// <summary>The shape for messages, an unknown input size shown as F.</summary>
+    public string ShapeText => Shape.All(d => d >= 0) ? Tensor.FormatShape(Shape) : $"({string.Join(", ", Shape.Select(d => d < 0 ? "F" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))})";
+}
+
+/// <summary>
 /// PyTorch's recurrent layout for one direction of one layer: <c>weight_ih</c> (G·H, F), <c>weight_hh</c>
 /// (G·H, H), <c>bias_ih</c> and <c>bias_hh</c> (G·H), gates stacked in the cell's
 /// <see cref="RecurrentCell.PyTorchGateOrder"/>, each block the transpose of our x·W block.
@@ -54,13 +77,9 @@ internal static class PyTorchRecurrent
     /// <exception cref="InvalidOperationException">The layer is not built, has an output projection, or its cell form has no PyTorch equivalent.</exception>
     public static void Collect<T>(RecurrentLayer<T> layer, string prefix, string suffix, List<PyTorchEntry<T>> entries) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        string what = $"the {layer.Cell.Name} layer for '{prefix}weight_ih{suffix}'";
         if (layer.InputSize is not int f)
-            throw new InvalidOperationException($"PyTorchStateDict: {what} is not built; run a forward pass or call Build(inputSize) first.");
-        if (layer.HasOutputProjection)
-            throw new InvalidOperationException($"PyTorchStateDict: {what} has the seed's output projection W_v, B_v, which torch.nn.{layer.Cell.PyTorchModule} has no place for; build it without an output size.");
-        if (layer.Cell.PyTorchIncompatibility(layer.Options) is { } why)
-            throw new InvalidOperationException($"PyTorchStateDict: {what} has no torch.nn.{layer.Cell.PyTorchModule} equivalent: {why}.");
+            throw new InvalidOperationException($"PyTorchStateDict: the {layer.Cell.Name} layer for '{prefix}weight_ih{suffix}' is not built; run a forward pass or call Build(inputSize) first.");
+        CheckEquivalent(layer, prefix, suffix);
         var byName = layer.Gates().ToDictionary(g => g.Name);
         var gates = layer.Cell.PyTorchGateOrder.Select(n => byName[n]).ToArray();
         int h = layer.HiddenSize, gh = gates.Length * h;
@@ -78,10 +97,39 @@ internal static class PyTorchRecurrent
                 if (!hasRecurrentBias) return; // checked to be zero
                 for (int k = 0; k < gates.Length; k++) gates[k].RecurrentBias!.CopyFrom(values.Slice(k * h, h));
             },
-            values => hasRecurrentBias || !values.ContainsAnyExcept(T.Zero)
-                ? null
-                : "is not zero but the layer has no recurrent bias (build it with RecurrentOptions.RecurrentBias, or RecurrentOptions.PyTorch)"));
+            hasRecurrentBias ? null : ZeroBiasHh));
     }
+
+    /// <summary>
+    /// The four slots <see cref="Collect"/> will give for <paramref name="layer"/> once built for
+    /// <paramref name="inputSize"/> features (null: unknown), without building it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The layer has an output projection, or its cell form has no PyTorch equivalent.</exception>
+    public static void Layout<T>(RecurrentLayer<T> layer, string prefix, string suffix, int? inputSize, List<PyTorchSlot<T>> slots) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckEquivalent(layer, prefix, suffix);
+        int h = layer.HiddenSize, gh = layer.Cell.PyTorchGateOrder.Count * h;
+        slots.Add(new(prefix + "weight_ih" + suffix, [gh, inputSize ?? -1]));
+        slots.Add(new(prefix + "weight_hh" + suffix, [gh, h]));
+        slots.Add(new(prefix + "bias_ih" + suffix, [gh]));
+        slots.Add(new(prefix + "bias_hh" + suffix, [gh], layer.Options.RecurrentBias ? null : ZeroBiasHh));
+    }
+
+    /// <exception cref="InvalidOperationException">The layer has an output projection, or its cell form has no PyTorch equivalent.</exception>
+    private static void CheckEquivalent<T>(RecurrentLayer<T> layer, string prefix, string suffix) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        string what = $"the {layer.Cell.Name} layer for '{prefix}weight_ih{suffix}'";
+        if (layer.HasOutputProjection)
+            throw new InvalidOperationException($"PyTorchStateDict: {what} has the seed's output projection W_v, B_v, which torch.nn.{layer.Cell.PyTorchModule} has no place for; build it without an output size.");
+        if (layer.Cell.PyTorchIncompatibility(layer.Options) is { } why)
+            throw new InvalidOperationException($"PyTorchStateDict: {what} has no torch.nn.{layer.Cell.PyTorchModule} equivalent: {why}.");
+    }
+
+    /// <summary>A layer without a recurrent bias holds only a zero <c>bias_hh</c>.</summary>
+    private static string? ZeroBiasHh<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+        => !values.ContainsAnyExcept(T.Zero)
+            ? null
+            : "is not zero but the layer has no recurrent bias (build it with RecurrentOptions.RecurrentBias, or RecurrentOptions.PyTorch)";
 
     /// <summary>Which layer input size a PyTorch state dict implies for <c>{prefix}weight_ih{suffix}</c>, if present.</summary>
     public static int? InputSize(IReadOnlyDictionary<string, int[]> shapes, string prefix, string suffix)

@@ -106,7 +106,7 @@ public static class OnnxExporter
     /// <param name="options">Null for <see cref="OnnxExportOptions.Default"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or the options do not fit the model (vocabulary size, metadata keys).</exception>
-    /// <exception cref="InvalidOperationException">A layer is not built, or a layer's input size is not its predecessor's output size.</exception>
+    /// <exception cref="InvalidOperationException">A layer is not built, a layer's input size is not its predecessor's output size, or a layer's two directions are built for different input sizes.</exception>
     /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">Access is denied.</exception>
@@ -124,7 +124,7 @@ public static class OnnxExporter
     /// <param name="options">Null for <see cref="OnnxExportOptions.Default"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="stream"/> is null.</exception>
     /// <exception cref="ArgumentException">The options do not fit the model (vocabulary size, metadata keys).</exception>
-    /// <exception cref="InvalidOperationException">A layer is not built, or a layer's input size is not its predecessor's output size.</exception>
+    /// <exception cref="InvalidOperationException">A layer is not built, a layer's input size is not its predecessor's output size, or a layer's two directions are built for different input sizes.</exception>
     /// <exception cref="IOException">The stream cannot be written.</exception>
     public static void Export(RnnModel<float> model, Stream stream, OnnxExportOptions? options = null)
     {
@@ -200,6 +200,8 @@ public static class OnnxExporter
     {
         var d = layer.Directions;
         if (d.Count == 1) return;
+        if (d.Any(x => x.InputSize != d[0].InputSize))
+            throw new InvalidOperationException($"OnnxExporter.Export: layer {index} ({Describe(layer)}): its directions are built for different input sizes ({string.Join(" and ", d.Select(x => x.InputSize))} features) but read the same input.");
         if (d.Count != 2 || d[1].Cell != d[0].Cell || d[1].HiddenSize != d[0].HiddenSize
             || !d[1].Cell.OnnxAttributes(d[1].Options).SequenceEqual(d[0].Cell.OnnxAttributes(d[0].Options)))
             throw new NotSupportedException($"OnnxExporter.Export: layer {index} ({Describe(layer)}): ONNX runs both directions in one {d[0].Cell.OnnxOperator} node, so they need the same cell, hidden size and form.");

@@ -103,6 +103,14 @@ public sealed class Bidirectional<T> : SequenceLayer<T> where T : unmanaged, IFl
         return Tensor.Concat(2, forward, Sequences.Reverse(reverse, lengths));
     }
 
+    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix, int? inputSize)
+    {
+        // Both directions read the same input: an unbuilt one expects the size a built one has, else the forward
+        // weight's, so a dict whose directions disagree is refused by shape instead of building a pair that cannot run.
+        int? f = inputSize ?? InputSize ?? ForwardLayer.InferInputSize(state, prefix + "forward.") ?? ReverseLayer.InferInputSize(state, prefix + "reverse.");
+        return [.. ForwardLayer.LoadLayout(state, prefix + "forward.", f), .. ReverseLayer.LoadLayout(state, prefix + "reverse.", f)];
+    }
+
     /// <inheritdoc />
     protected override IEnumerable<(string Name, Module<T> Child)> Children()
     {

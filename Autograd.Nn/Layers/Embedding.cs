@@ -58,4 +58,6 @@ public sealed class Embedding<T> : Module<T> where T : unmanaged, IFloatingPoint
     }
 
     internal override void CollectPyTorch(string prefix, List<PyTorchEntry<T>> entries) => entries.Add(PyTorchEntry<T>.Same(prefix + "weight", _w));
+
+    internal override void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, List<PyTorchSlot<T>> slots) => slots.Add(new(prefix + "weight", _w.Shape.ToArray()));
 }

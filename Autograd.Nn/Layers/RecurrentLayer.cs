@@ -164,18 +164,48 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         CheckInput(input, lengths);
         int b = input.Size(0), t = input.Size(1), f = input.Size(2);
         Build(f);
-        // Rows reordered time-major (row t·B + b) before the projection, so each step's slice is a view.
-        return Unroll((w, bias) => input.Reshape(b * t, f).IndexSelect(TimeMajorRows(b, t)).MatMul(w) + bias, b, t, lengths, initialStates?[0]);
+        // Rows reordered time-major (row t·B + b) before the projection, so each step's slice is a view. Padded
+        // rows read an appended zero row instead: masking later multiplies by 0, which would keep a NaN or Inf
+        // held in the padding (0·NaN = NaN), so the padding must never reach the arithmetic.
+        var rows = PaddedToZeroRow(TimeMajorRows(b, t), lengths, b, t, zeroRow: b * t);
+        return Unroll((w, bias) =>
+        {
+            var x = input.Reshape(b * t, f);
+            if (rows.Padded) x = Tensor.Concat(0, x, Tensor.Zeros<T>(1, f));
+            return x.IndexSelect(rows.Rows).MatMul(w) + bias;
+        }, b, t, lengths, initialStates?[0]);
     }
 
     internal override Tensor<T> RunOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths, IReadOnlyList<Tensor<T>>?[]? initialStates)
     {
         CheckIds(ids, batch, time, lengths);
+        // Only ids within a length are checked: padding may hold anything (e.g. -1), and is read as a zero input.
+        for (int b = 0; b < batch; b++)
+            for (int t = 0, n = lengths?[b] ?? time; t < n; t++)
+                if ((uint)ids[b * time + t] >= (uint)vocabSize)
+                    throw new ArgumentOutOfRangeException(nameof(ids), ids[b * time + t], $"{Name}.ForwardOneHot: id {ids[b * time + t]} at (sequence {b}, step {t}) is outside [0, {vocabSize}).");
         Build(vocabSize);
         var rows = TimeMajorRows(batch, time);
         var timeMajorIds = new int[ids.Length];
         for (int i = 0; i < ids.Length; i++) timeMajorIds[i] = ids[rows[i]];
-        return Unroll((w, bias) => w.IndexSelect(timeMajorIds) + bias, batch, time, lengths, initialStates?[0]);
+        // x·W for a zero x is the appended zero row of W, as for padded rows in Run.
+        var padded = PaddedToZeroRow(timeMajorIds, lengths, batch, time, zeroRow: vocabSize);
+        return Unroll((w, bias) => (padded.Padded ? Tensor.Concat(0, w, Tensor.Zeros<T>(1, w.Size(1))) : w).IndexSelect(padded.Rows) + bias,
+            batch, time, lengths, initialStates?[0]);
+    }
+
+    /// <summary>
+    /// <paramref name="timeMajor"/> (row t·B + b) with every row past its sequence's length replaced by
+    /// <paramref name="zeroRow"/>; unchanged (not copied) when nothing is padded.
+    /// </summary>
+    private static (int[] Rows, bool Padded) PaddedToZeroRow(int[] timeMajor, int[]? lengths, int batch, int time, int zeroRow)
+    {
+        if (lengths is null || lengths.Min() == time) return (timeMajor, false);
+        var rows = (int[])timeMajor.Clone();
+        for (int t = 0; t < time; t++)
+            for (int b = 0; b < batch; b++)
+                if (t >= lengths[b]) rows[t * batch + b] = zeroRow;
+        return (rows, true);
     }
 
     private int[]? _timeMajorRows;
@@ -217,8 +247,9 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
             if (HasOutputProjection) projected = Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize).MatMul(_wv!);
         }
         // What escapes to the caller (final state, output) must not live in pooled buffers, which the
-        // backward pass hands back: the copies below are made outside the pool.
-        _final = [.. state.Select(s => s.Slice(0, 0, s.Size(0)))];
+        // backward pass hands back: the copies below are made outside the pool. A one-tensor Concat is a real
+        // copy still recorded in the graph (a Slice of the whole axis would be a view of the pooled buffer).
+        _final = [.. state.Select(s => Tensor.Concat(0, s))];
         if (projected is null) return Tensor.Stack(1, hs);
         // The seed's output projection; padded steps stay zero, as PyTorch's packed output is.
         var output = projected + _bv!;
@@ -349,7 +380,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
             throw new ArgumentException($"{Name}.SetCarriedState: {state.Count} component(s) for a {Cell.Name} layer, whose state is {string.Join(", ", names)}.", nameof(state));
         for (int k = 0; k < names.Count; k++)
             if (state[k] is { } s && (s.Rank != 2 || s.Size(1) != HiddenSize))
-                throw new ArgumentException($"{Name}.SetState: state '{names[k]}' must be (n, {HiddenSize}), got {Tensor.FormatShape(s.Shape)}.", nameof(state));
+                throw new ArgumentException($"{Name}.SetCarriedState: state '{names[k]}' must be (n, {HiddenSize}), got {Tensor.FormatShape(s.Shape)}.", nameof(state));
         for (int k = 0; k < names.Count; k++) Carried[k] = state[k] is { } s ? Copy(s) : null;
     }
 
@@ -369,7 +400,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     }
 
     /// <summary>F as a state dict's shapes give it, or null when its first cell weight is absent or malformed.</summary>
-    private int? InferInputSize(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+    internal int? InferInputSize(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
     {
         // The first cell parameter's rows are F (+ H for a stacked weight): compare with the layout for F = 1.
         var (name, shape) = Cell.Parameters(1, HiddenSize, Options)[0];
@@ -394,10 +425,10 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     /// <summary>The output projection W_v (H, O) and B_v (1, O), or null for a layer without one (or not built).</summary>
     public (Tensor<T> Weight, Tensor<T> Bias)? OutputProjection => _wv is null ? null : (_wv, _bv!);
 
-    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
-        => _inputSize is null && InferInputSize(state, prefix) is int f
+    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix, int? inputSize)
+        => _inputSize is null && (inputSize ?? InferInputSize(state, prefix)) is int f
             ? Layout(f).Select(p => (prefix + p.Name, p.Shape))
-            : base.LoadLayout(state, prefix);
+            : LocalParameters().Select(p => (prefix + p.Name, p.Parameter.Shape.ToArray()));
 
     /// <summary>An input weight (F, H) drawn by the configured scheme.</summary>
     private protected Tensor<T> InputWeight(Random rng, int f, int fanIn) => Options.Init switch
@@ -445,7 +476,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         return Tensor.Uniform(rng, -k, k, rows, cols);
     }
 
-    /// <summary>The seed's σ for the vanilla RNN's weights; GRU and LSTM override with 0.01.</summary>
+    /// <summary>The seed's σ for GRU's and LSTM's weights, 0.01; the vanilla RNN overrides it with 2 / (fanIn + fanOut).</summary>
     internal virtual double SeedStd(int fanIn, int fanOut) => 0.01;
 
     /// <summary>Creates the cell's parameters (all but W_v, B_v) for F = <paramref name="inputSize"/>.</summary>

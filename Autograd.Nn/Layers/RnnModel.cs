@@ -131,12 +131,12 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
     /// <returns>(batch, time, O) where O is the last layer's output size.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="ids"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong id count or sizes.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An id outside [0, vocabSize).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id within its sequence's length outside [0, vocabSize) (ids past a length are padding: never read, never checked).</exception>
     public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize) => ForwardOneHot(ids, batch, time, vocabSize, null);
 
     /// <summary>As <see cref="Forward(Tensor{T}, int[])"/> on one-hot input given as (batch, time) class ids, row-major.</summary>
     /// <exception cref="ArgumentException">Wrong id count or sizes, or bad lengths.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An id outside [0, vocabSize).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id within its sequence's length outside [0, vocabSize) (ids past a length are padding: never read, never checked).</exception>
     public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths)
     {
         ArgumentNullException.ThrowIfNull(ids);
@@ -231,14 +231,35 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
         for (int i = 0; i < _layers.Length; i++) yield return ($"layers.{i}", _layers[i]);
     }
 
+    internal override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix)
+    {
+        // Layer k reads layer k-1's output, so that is the input size its weights must have.
+        for (int k = 0; k < _layers.Length; k++)
+            foreach (var entry in _layers[k].LoadLayout(state, $"{prefix}layers.{k}.", k == 0 ? null : _layers[k - 1].OutputSize))
+                yield return entry;
+    }
+
     /// <summary>The stack is one PyTorch recurrent module: layer k's parameters are <c>weight_ih_l{k}</c>, ….</summary>
     internal override void CollectPyTorch(string prefix, List<PyTorchEntry<T>> entries)
+    {
+        CheckPyTorchUniform(prefix);
+        for (int k = 0; k < _layers.Length; k++) _layers[k].CollectPyTorch(prefix, k, entries);
+    }
+
+    internal override void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, List<PyTorchSlot<T>> slots)
+    {
+        CheckPyTorchUniform(prefix);
+        // Layer k reads layer k-1's output, so that is the input size its weight_ih must have.
+        for (int k = 0; k < _layers.Length; k++) _layers[k].PyTorchLayout(shapes, prefix, k, k == 0 ? null : _layers[k - 1].OutputSize, slots);
+    }
+
+    /// <exception cref="InvalidOperationException">The layers differ in cell kind, hidden size or direction count.</exception>
+    private void CheckPyTorchUniform(string prefix)
     {
         var directions = _layers.SelectMany(l => l.Directions).ToArray();
         var cell = directions[0].Cell;
         if (directions.Any(d => d.Cell != cell) || _layers.Any(l => l.Directions.Count != _layers[0].Directions.Count) || directions.Any(d => d.HiddenSize != directions[0].HiddenSize))
             throw new InvalidOperationException($"PyTorchStateDict: the stack at '{prefix}' mixes cell kinds, hidden sizes or direction counts; torch.nn.{cell.PyTorchModule} has one of each for all its layers.");
-        for (int k = 0; k < _layers.Length; k++) _layers[k].CollectPyTorch(prefix, k, entries);
     }
 
     internal override void PrepareForPyTorch(IReadOnlyDictionary<string, int[]> shapes, string prefix)

@@ -42,7 +42,7 @@ public abstract class SequenceLayer<T> : Module<T> where T : unmanaged, IFloatin
     /// sequence b is read at steps 0 .. lengths[b]-1 only; its output is zero from step lengths[b] on, its final
     /// state is its state after its own last valid step, and nothing past its length gets a gradient.
     /// </summary>
-    /// <param name="input">(batch, time, features); values past a sequence's length are ignored.</param>
+    /// <param name="input">(batch, time, features); values past a sequence's length are never read (NaN or Inf there changes nothing).</param>
     /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
     /// <returns>(batch, time, <see cref="OutputSize"/>).</returns>
     /// <exception cref="ArgumentException">A bad input shape, or lengths of the wrong count or outside 1..time.</exception>
@@ -59,7 +59,7 @@ public abstract class SequenceLayer<T> : Module<T> where T : unmanaged, IFloatin
     /// <param name="lengths">One length per sequence, each in 1..time; null for full length.</param>
     /// <returns>(batch, time, output size).</returns>
     /// <exception cref="ArgumentException">Wrong id count, a non-positive size, a vocabulary other than the built input size, or bad lengths.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An id is outside [0, vocabSize).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id within its sequence's length is outside [0, vocabSize) (ids past a length are padding: never read, never checked).</exception>
     public Tensor<T> ForwardOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths) => RunOneHot(ids, batch, time, vocabSize, lengths, null);
 
     /// <inheritdoc cref="ForwardOneHot(int[], int, int, int, int[])"/>
@@ -75,6 +75,29 @@ public abstract class SequenceLayer<T> : Module<T> where T : unmanaged, IFloatin
     internal override void CollectPyTorch(string prefix, List<PyTorchEntry<T>> entries) => CollectPyTorch(prefix, 0, entries);
 
     internal override void PrepareForPyTorch(IReadOnlyDictionary<string, int[]> shapes, string prefix) => PrepareForPyTorch(shapes, prefix, 0);
+
+    internal override void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, List<PyTorchSlot<T>> slots) => PyTorchLayout(shapes, prefix, 0, null, slots);
+
+    internal sealed override IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix) => LoadLayout(state, prefix, null);
+
+    /// <summary>
+    /// The layout (names, shapes) once built, without building: an unbuilt layer expects <paramref name="inputSize"/>
+    /// features (what the previous layer outputs) when given, else the size <paramref name="state"/>'s shapes give.
+    /// </summary>
+    internal abstract IEnumerable<(string Name, int[] Shape)> LoadLayout(IReadOnlyDictionary<string, Tensor<T>> state, string prefix, int? inputSize);
+
+    /// <summary>
+    /// The slots of layer <paramref name="layer"/> of a PyTorch recurrent module, every direction, without building.
+    /// Every direction reads the same input, so an unbuilt direction expects <paramref name="inputSize"/> (what
+    /// the previous layer outputs), else the size a built direction has, else the first <c>weight_ih</c> the dict
+    /// has for this layer: a dict whose directions or layers disagree is refused by shape.
+    /// </summary>
+    internal void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, int layer, int? inputSize, List<PyTorchSlot<T>> slots)
+    {
+        int? f = inputSize ?? InputSize ?? Enumerable.Range(0, Directions.Count)
+            .Select(d => PyTorchRecurrent.InputSize(shapes, prefix, Suffix(layer, d))).FirstOrDefault(s => s is not null);
+        for (int d = 0; d < Directions.Count; d++) PyTorchRecurrent.Layout(Directions[d], prefix, Suffix(layer, d), Directions[d].InputSize ?? f, slots);
+    }
 
     /// <summary>Adds the entries of layer <paramref name="layer"/> of a PyTorch recurrent module, every direction.</summary>
     internal void CollectPyTorch(string prefix, int layer, List<PyTorchEntry<T>> entries)

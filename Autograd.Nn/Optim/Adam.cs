@@ -20,7 +20,7 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     /// <param name="learningRate">The step size (finite, ≥ 0); <see cref="Optimizer{T}.LearningRate"/> may change it later.</param>
     /// <param name="options">Null for the defaults (<see cref="AdamOptions"/>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
-    /// <exception cref="ArgumentException">No parameters (e.g. a lazily built model before its first Forward), or a null parameter.</exception>
+    /// <exception cref="ArgumentException">No parameters (e.g. a lazily built model before its first Forward), a null parameter, or a parameter listed twice.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A β outside [0, 1), a non-positive ε, a negative weight decay, or a bad learning rate.</exception>
     public Adam(IEnumerable<Tensor<T>> parameters, T learningRate, AdamOptions? options = null)
         : base(parameters, learningRate, ["m", "v"])

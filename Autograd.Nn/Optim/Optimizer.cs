@@ -23,7 +23,8 @@ public interface IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Restores what <see cref="StateDict"/> returned; nothing changes unless every entry checks out.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="state"/> is null.</exception>
-    /// <exception cref="ArgumentException">A key is unknown, holds null, a shape differs from its parameter's, or a step count is not a non-negative whole number (the message names the key).</exception>
+    /// <exception cref="ArgumentException">A key is unknown, holds null, a shape differs from its parameter's, a step count is not a non-negative whole number,
+    /// or state is given without its step count (the message names the key).</exception>
     void LoadStateDict(IReadOnlyDictionary<string, Tensor<T>> state);
 }
 
@@ -50,7 +51,7 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
     /// <param name="learningRate">The step size (finite, ≥ 0).</param>
     /// <param name="slotNames">Names of the per-parameter state tensors (e.g. <c>m</c>, <c>v</c>), used as <see cref="StateDict"/> key prefixes.</param>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> or <paramref name="slotNames"/> is null.</exception>
-    /// <exception cref="ArgumentException">No parameters (e.g. a lazily built model before its first Forward), or a null parameter.</exception>
+    /// <exception cref="ArgumentException">No parameters (e.g. a lazily built model before its first Forward), a null parameter, or a parameter listed twice.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The learning rate is negative or not finite.</exception>
     protected Optimizer(IEnumerable<Tensor<T>> parameters, T learningRate, string[] slotNames)
     {
@@ -60,8 +61,13 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
         if (Parameters.Count == 0)
             throw new ArgumentException($"{Name}: the parameter list is empty, so nothing would be trained. A model whose layers are built lazily "
                 + "has no parameters before its first Forward: call its Build(inputSize) (or run one Forward) before creating the optimizer.", nameof(parameters));
+        var seen = new Dictionary<Tensor<T>, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < Parameters.Count; i++)
+        {
             if (Parameters[i] is null) throw new ArgumentException($"{Name}: parameters[{i}] is null.", nameof(parameters));
+            if (!seen.TryAdd(Parameters[i], i))
+                throw new ArgumentException($"{Name}: parameters[{seen[Parameters[i]]}] and parameters[{i}] are the same tensor: a parameter listed twice would be updated twice per step.", nameof(parameters));
+        }
         LearningRate = learningRate;
         foreach (var s in slotNames)
         {
@@ -152,19 +158,23 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
     /// <inheritdoc />
     /// <remarks>
     /// A dict without per-parameter counts (written before they existed) gives every parameter that has
-    /// state the global <c>step</c>, which is what the single count meant then.
+    /// state the global <c>step</c>, which is what the single count meant then. State without the counts it
+    /// was accumulated over is refused: slots need <c>step</c>, and once a dict has per-parameter counts, every
+    /// parameter with slots needs its <c>step.{i}</c> (for rules that use them), since a missing count would
+    /// restart e.g. Adam's bias correction on old moments.
     /// </remarks>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor<T>> state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var loaded = new List<(Tensor<T>?[] Slot, int Index, Tensor<T> Values)>();
         long step = 0;
+        bool hasStep = false;
         long?[] steps = new long?[Parameters.Count];
         foreach (var (key, value) in state)
         {
             if (value is null)
                 throw new ArgumentException($"{Name}.LoadStateDict: key '{key}' holds null.", nameof(state));
-            if (key == StepKey) { step = ReadCount(key, value); continue; }
+            if (key == StepKey) { step = ReadCount(key, value); hasStep = true; continue; }
             int dot = key.LastIndexOf('.');
             if (dot < 0 || !int.TryParse(key.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int i) || i >= Parameters.Count
                 || !(key[..dot] == StepKey || _slots.ContainsKey(key[..dot])))
@@ -175,6 +185,10 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
             loaded.Add((_slots[key[..dot]], i, Tensor.FromArray(value.ToArray(), value.Shape.ToArray())));
         }
         bool perParameter = steps.Any(s => s is not null);
+        if (loaded.Count > 0 && !hasStep)
+            throw new ArgumentException($"{Name}.LoadStateDict: state '{Key(loaded[0])}' is given without the key '{StepKey}' (the steps it was accumulated over).", nameof(state));
+        if (perParameter && UsesStepCounts && loaded.FirstOrDefault(l => steps[l.Index] is null) is { Slot: not null } uncounted)
+            throw new ArgumentException($"{Name}.LoadStateDict: state '{Key(uncounted)}' is given without its step count '{StepKey}.{uncounted.Index}', while other parameters have theirs.", nameof(state));
         foreach (var slot in _slots.Values) Array.Clear(slot);
         Array.Clear(_steps);
         foreach (var (slot, i, v) in loaded)
@@ -186,6 +200,8 @@ public abstract class Optimizer<T> : IOptimizer<T> where T : unmanaged, IFloatin
             if (steps[i] is long n) _steps[i] = n;
         StepCount = step;
     }
+
+    private string Key((Tensor<T>?[] Slot, int Index, Tensor<T> Values) entry) => $"{_slots.First(s => s.Value == entry.Slot).Key}.{entry.Index}";
 
     /// <summary>A step count from a state dict: one finite, non-negative whole number (exact in double).</summary>
     private long ReadCount(string key, Tensor<T> value)

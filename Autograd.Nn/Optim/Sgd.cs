@@ -23,7 +23,7 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     /// <param name="learningRate">The step size (finite, ≥ 0); <see cref="Optimizer{T}.LearningRate"/> may change it later.</param>
     /// <param name="options">Null for the defaults (<see cref="SgdOptions"/>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
-    /// <exception cref="ArgumentException">No parameters (e.g. a lazily built model before its first Forward), or a null parameter.</exception>
+    /// <exception cref="ArgumentException">No parameters (e.g. a lazily built model before its first Forward), a null parameter, or a parameter listed twice.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A negative or non-finite learning rate, momentum or weight decay.</exception>
     /// <exception cref="ArgumentException">Nesterov without momentum (PyTorch refuses it too: it would silently be plain SGD).</exception>
     public Sgd(IEnumerable<Tensor<T>> parameters, T learningRate, SgdOptions? options = null)

@@ -143,11 +143,20 @@ public sealed class SeedReferenceCell : IReferenceCell
         _resetAfter = gruResetAfter;
     }
 
-    /// <summary>The reference for a built layer of ours: same kind, sizes and GRU form.</summary>
+    /// <summary>
+    /// The reference for a built layer of ours: same kind, sizes and GRU form. The seed's nodes model the seed's
+    /// layers only: one bias per gate and the output projection W_v, B_v.
+    /// </summary>
     /// <exception cref="ArgumentException">The layer is not built yet (its input size is unknown).</exception>
+    /// <exception cref="NotSupportedException">The layer has recurrent biases (<see cref="RecurrentOptions.RecurrentBias"/>), no output
+    /// projection (PyTorch's form), or a cell without a hand-derived node.</exception>
     public static UnrolledReference For(RecurrentLayer<double> layer)
     {
         ArgumentNullException.ThrowIfNull(layer);
+        if (layer.Options.RecurrentBias)
+            throw new NotSupportedException($"SeedReferenceCell.For: the {layer.Cell.Name} layer has recurrent biases (RecurrentOptions.RecurrentBias), which the seed's reference nodes do not have (one bias per gate); check it against finite differences only, or a reference of your own.");
+        if (!layer.HasOutputProjection)
+            throw new NotSupportedException($"SeedReferenceCell.For: the {layer.Cell.Name} layer has no output projection (W_v, B_v), which the seed's reference nodes always apply; build it with an output size, or use a reference of your own.");
         int f = layer.InputSize ?? throw new ArgumentException("SeedReferenceCell.For: build the layer first (its input size is unknown).", nameof(layer));
         var cell = layer.Cell.SeedReference(f, layer.HiddenSize, layer.OutputSize, layer.Options)
             ?? throw new NotSupportedException($"SeedReferenceCell.For: cell '{layer.Cell.Name}' has no hand-derived reference node.");

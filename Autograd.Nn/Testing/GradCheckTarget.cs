@@ -41,9 +41,9 @@ public abstract class GradCheckTarget
 
     /// <summary>
     /// A recurrent layer (RNN, GRU, LSTM, or any <see cref="RecurrentLayer{T}"/>) from its public API:
-    /// built for <paramref name="inputSize"/> if not yet; the carried state is set with
-    /// <c>SetState</c> before each pass (state <c>h</c>, and <c>c</c> for LSTM), and its gradient is
-    /// read from the state tensor the layer starts from (<c>StartH</c>, <c>StartC</c>).
+    /// built for <paramref name="inputSize"/> if not yet; each pass starts from the given state (<c>h</c>, and
+    /// <c>c</c> for LSTM) as its explicit initial state (<see cref="RecurrentLayer{T}.Forward(Tensor{T}, int[], IReadOnlyList{Tensor{T}})"/>),
+    /// so the state gradient is checked whatever the layer's carry mode, and is read from the state tensors themselves.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The layer is already built for another input size.</exception>
@@ -68,8 +68,6 @@ public abstract class GradCheckTarget
 
     private sealed class LayerTarget(RecurrentLayer<double> layer, int inputSize) : GradCheckTarget
     {
-        private Tensor<double>? _h, _c;
-
         public override string Name
         {
             get
@@ -90,19 +88,9 @@ public abstract class GradCheckTarget
         public override Tensor<double> Forward(Tensor<double> input, IReadOnlyList<Tensor<double>> state)
         {
             CheckArguments(input, state, State.Count);
-            layer.SetState(state[0], state.Count > 1 ? state[1] : null);
-            // SetState keeps a detached copy: make that copy the leaf the pass differentiates into.
-            _h = layer.StartH;
-            _c = layer.StartC;
-            if (_h is not null) _h.RequiresGrad = state[0].RequiresGrad;
-            if (_c is not null) _c.RequiresGrad = state[1].RequiresGrad;
-            return layer.Forward(input);
-        }
-
-        public override IReadOnlyList<Tensor<double>?> StateGradients(IReadOnlyList<Tensor<double>> state)
-        {
-            CheckState(state, "StateGradients");
-            return state.Count > 1 ? [_h?.Grad, _c?.Grad] : [_h?.Grad];
+            // The explicit initial state, not SetState: a carry mode such as None ignores a carried state, which
+            // would make the state gradient zero and its check vacuous.
+            return layer.Forward(input, null, state);
         }
     }
 

@@ -186,6 +186,40 @@ public class HardeningNnTests
     }
 
     [Test]
+    public void Optimizer_LoadStateDict_RefusesMomentsWithoutTheirStepCounts()
+    {
+        // Moments without a count would restart Adam's bias correction at step 1 on old moments.
+        var (p, q) = (Param(1.0), Param(2.0));
+        var adam = new Adam<double>([p, q], 0.1);
+        SetGrad(p, 0.5); SetGrad(q, 0.25);
+        adam.Step();
+        var before = adam.StateDict().ToDictionary(e => e.Key, e => e.Value.ToArray());
+        var moments = new Dictionary<string, Tensor<double>>
+        {
+            ["m.0"] = Tensor.FromArray(new[] { 0.2 }, 1), ["v.0"] = Tensor.FromArray(new[] { 0.01 }, 1),
+            ["m.1"] = Tensor.FromArray(new[] { 0.1 }, 1), ["v.1"] = Tensor.FromArray(new[] { 0.02 }, 1),
+        };
+        Assert.That(() => adam.LoadStateDict(moments), Throws.ArgumentException.With.Message.Contains("'step'"));
+        var oneCountMissing = new Dictionary<string, Tensor<double>>(moments) { ["step"] = Tensor.FromArray(new[] { 7.0 }, 1), ["step.0"] = Tensor.FromArray(new[] { 7.0 }, 1) };
+        Assert.That(() => adam.LoadStateDict(oneCountMissing), Throws.ArgumentException.With.Message.Contains("'step.1'"));
+        Assert.That(adam.StateDict().ToDictionary(x => x.Key, x => x.Value.ToArray()), Is.EqualTo(before), "nothing changed");
+
+        // SGD keeps no counts: its momentum needs only the global step.
+        var sgd = new Sgd<double>([p], 0.1, new SgdOptions(Momentum: 0.9));
+        Assert.That(() => sgd.LoadStateDict(new Dictionary<string, Tensor<double>> { ["momentum.0"] = Tensor.FromArray(new[] { 0.2 }, 1) }),
+            Throws.ArgumentException.With.Message.Contains("'step'"));
+    }
+
+    [Test]
+    public void Optimizer_WithAParameterListedTwice_IsRefused()
+    {
+        var p = Param(1.0);
+        Assert.That(() => new Adam<double>([p, Param(2.0), p], 0.1), Throws.ArgumentException
+            .With.Message.Contains("parameters[0]").And.Message.Contains("parameters[2]"));
+        Assert.That(() => new Sgd<double>([p, p], 0.1), Throws.ArgumentException.With.Message.Contains("twice"));
+    }
+
+    [Test]
     public void Optimizer_WithNoParameters_IsRefused_NamingTheLazyBuildMistake()
     {
         var model = new RnnModel<float>(new LstmLayer<float>(8, 3));   // not built: no parameters yet

@@ -288,4 +288,66 @@ public class LayerBehaviourTests
         fresh.Forward(x).Sum().Backward();
         Assert.That(fresh.Parameters().First().Grad!.ToArray(), Is.EqualTo(grad1));
     }
+    /// <summary>
+    /// Truncated BPTT: the final state goes into the loss, Backward runs, then FinalState is read and detached as
+    /// the next chunk's h_0. It must still hold its values (not a view of buffers the backward pass recycled),
+    /// and the two chunks must give what one pass over the whole sequence gives.
+    /// </summary>
+    [TestCase(CellKind.Rnn, false)]
+    [TestCase(CellKind.Gru, false)]
+    [TestCase(CellKind.Lstm, false)]
+    [TestCase(CellKind.Lstm, true)]
+    public void FinalState_IsReadableAfterBackward_AndStartsTheNextChunk(CellKind kind, bool bidirectional)
+    {
+        var x = Tensor.Randn<double>(new Random(5), 2, 7, 3);
+        var chunked = RnnModel<double>.Stack(kind, 4, layers: 2, bidirectional);
+        var y1 = chunked.Forward(x.Slice(1, 0, 4));
+        var directions = chunked.Layers.SelectMany(l => l.Directions).ToArray();
+        var layerStates = directions.Select(d => d.FinalState!.Select(s => s.ToArray()).ToArray()).ToArray();
+        var h = chunked.FinalState;
+        var stacked = h.Select(s => s.ToArray()).ToArray();
+        var loss = y1.Square().Sum();
+        foreach (var s in h) loss = loss + s.Square().Sum();
+        loss.Backward();
+        for (int d = 0; d < directions.Length; d++)
+            for (int k = 0; k < layerStates[d].Length; k++)
+                Assert.That(directions[d].FinalState![k].ToArray(), Is.EqualTo(layerStates[d][k]), $"layer FinalState after Backward (direction {d}, component {k})");
+        var again = chunked.FinalState;
+        for (int k = 0; k < stacked.Length; k++) Assert.That(again[k].ToArray(), Is.EqualTo(stacked[k]), $"RnnModel.FinalState after Backward (component {k})");
+        if (bidirectional) return; // the reverse direction's state does not continue into the next chunk
+
+        var y2 = chunked.Forward(x.Slice(1, 4, 3), null, [.. again.Select(s => s.Detach())]);
+        var whole = RnnModel<double>.Stack(kind, 4, layers: 2).Forward(x);
+        Assert.That(y2.ToArray(), Is.EqualTo(whole.Slice(1, 4, 3).ToArray()).Within(1e-12), "chunk 2 from the detached final state = steps 4..6 of one pass");
+    }
+    [Test]
+    public void LoadStateDict_RefusesInputSizesThatDisagree_AcrossDirectionsAndLayers()
+    {
+        // Each layer's F is read from its own first weight; the directions of a pair, and a layer and its
+        // predecessor's output, must agree or the model could not run.
+        Bidirectional<double> Pair() => new(new RnnLayer<double>(4, 2, new() { Seed = 1 }), new RnnLayer<double>(4, 2, new() { Seed = 2 }));
+        var three = Pair();
+        three.Build(3);
+        var five = Pair();
+        five.Build(5);
+        var mixed = three.StateDict().Where(p => p.Key.StartsWith("forward.", StringComparison.Ordinal))
+            .Concat(five.StateDict().Where(p => p.Key.StartsWith("reverse.", StringComparison.Ordinal))).ToDictionary(p => p.Key, p => p.Value);
+        var target = Pair();
+        Assert.That(() => target.LoadStateDict(mixed), Throws.ArgumentException
+            .With.Message.Contains("'reverse.W_f' has shape (9, 4), expected (7, 4)"));
+        Assert.That(target.Directions.Select(d => d.InputSize), Is.All.Null, "nothing built");
+
+        var stack = new RnnModel<double>(new RnnLayer<double>(4, 2, new() { Seed = 1 }), new RnnLayer<double>(4, 2, new() { Seed = 2 }));
+        var layer1For6 = new RnnLayer<double>(4, 2);
+        layer1For6.Build(6);
+        var source = new RnnModel<double>(new RnnLayer<double>(4, 2), new RnnLayer<double>(4, 2));
+        source.Build(3);
+        var wrongLayer1 = source.StateDict().Where(p => p.Key.StartsWith("layers.0.", StringComparison.Ordinal))
+            .Concat(layer1For6.StateDict().Select(p => KeyValuePair.Create("layers.1." + p.Key, p.Value))).ToDictionary(p => p.Key, p => p.Value);
+        Assert.That(() => stack.LoadStateDict(wrongLayer1), Throws.ArgumentException
+            .With.Message.Contains("'layers.1.W_f' has shape (10, 4), expected (6, 4)"));
+        Assert.That(stack.Layers.Select(l => l.InputSize), Is.All.Null, "nothing built");
+        stack.LoadStateDict(source.StateDict());
+        Assert.That(stack.Layers.Select(l => l.InputSize), Is.EqualTo(new int?[] { 3, 2 }));
+    }
 }

@@ -108,16 +108,50 @@ public class ModuleGradCheckTests
     }
 
     [Test]
-    public void LayerThatIgnoresItsCarriedState_DisagreesWithTheReferenceOnTheState()
+    public void ModuleThatIgnoresItsInitialState_DisagreesWithTheReferenceOnTheState()
     {
-        // CarryMode.None starts every pass from zeros: SetState has no effect, so the state gradient is
-        // zero (and finite differences agree), but the reference starts from the state and the outputs differ.
+        // A module that starts every pass from zeros whatever state it is given: its state gradient is zero
+        // (and finite differences agree), but the reference starts from the state and the outputs differ.
         var layer = Layer(CellKind.Rnn, false, h: 3, o: 2, CarryMode.None);
-        var target = GradCheckTarget.FromLayer(layer, 2);
+        layer.Build(2);
         Randomize(layer, 5);
+        var target = GradCheckTarget.FromFunction("drops its state", layer.NamedParameters(), 2, [("h", 3)], (x, _) => layer.Forward(x));
         var report = ModuleGradCheck.Run(target, SeedReferenceCell.For(layer), Shapes);
         Assert.That(report.Mismatches.Where(m => m.Comparison == GradCheckComparison.AutodiffVsFiniteDifferences), Is.Empty);
         Assert.That(report.Mismatches.Select(m => m.Quantity), Does.Contain("state h").And.Contain("output"));
+    }
+
+    /// <summary>
+    /// FromLayer passes the state as the pass's explicit initial state, so the state gradient is really checked
+    /// whatever the carry mode (CarryMode.None ignores a carried state set with SetState).
+    /// </summary>
+    [TestCase(CarryMode.None)]
+    [TestCase(CarryMode.PerSequence)]
+    [TestCase(CarryMode.BatchMean)]
+    public void FromLayer_ChecksTheStateGradient_InEveryCarryMode(CarryMode carry)
+    {
+        var layer = Layer(CellKind.Lstm, false, h: 3, o: 2, carry);
+        var target = GradCheckTarget.FromLayer(layer, 2);
+        Randomize(layer, 5);
+        var report = ModuleGradCheck.Run(target, SeedReferenceCell.For(layer), Shapes);
+        Assert.That(report.Mismatches, Is.Empty, () => report.ToTable());
+
+        var state = new[] { Tensor.Randn<double>(new Random(1), 2, 3), Tensor.Randn<double>(new Random(2), 2, 3) };
+        foreach (var s in state) s.RequiresGrad = true;
+        target.Forward(Tensor.Randn<double>(new Random(3), 2, 4, 2), state).Square().Sum().Backward();
+        var grads = target.StateGradients(state);
+        Assert.That(grads.Select(g => g!.ToArray().Any(v => Math.Abs(v) > 1e-6)), Is.All.True, "a non-zero gradient reaches h and c");
+    }
+
+    [Test]
+    public void SeedReferenceFor_RefusesLayersItsNodesDoNotModel()
+    {
+        var bias = new GruLayer<double>(3, 2, new RecurrentOptions { RecurrentBias = true });
+        bias.Build(2);
+        Assert.That(() => SeedReferenceCell.For(bias), Throws.InstanceOf<NotSupportedException>().With.Message.Contains("RecurrentBias"));
+        var unprojected = new LstmLayer<double>(3, new RecurrentOptions());
+        unprojected.Build(2);
+        Assert.That(() => SeedReferenceCell.For(unprojected), Throws.InstanceOf<NotSupportedException>().With.Message.Contains("output projection"));
     }
 
     // --- a user's own cell and a user's own hand-derived reference node ---

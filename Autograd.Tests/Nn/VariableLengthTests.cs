@@ -118,4 +118,71 @@ public class VariableLengthTests
         foreach (var t in inputs) t.RequiresGrad = true;
         GradCheck.Assert(_ => model.Forward(x, lengths), inputs);
     }
+    public static IEnumerable<TestCaseData> PaddingCases()
+    {
+        foreach (var kind in new[] { CellKind.Rnn, CellKind.Gru, CellKind.Lstm })
+            foreach (bool pytorchForm in new[] { false, true })
+                foreach (bool bidirectional in new[] { false, true })
+                    yield return new TestCaseData(kind, pytorchForm, bidirectional).SetName($"{kind}_{(pytorchForm ? "PyTorchForm" : "SeedForm")}_{(bidirectional ? "Bidirectional" : "Unidirectional")}");
+    }
+
+    /// <summary>Output, every direction's final state, every parameter's gradient and the input's gradient of one pass.</summary>
+    private static List<double[]> PaddedPass(CellKind kind, bool pytorchForm, bool bidirectional, Func<int, int, double> value, int[] lengths, int time)
+    {
+        const int features = 2;
+        var cell = RecurrentCell.Get(kind);
+        var options = pytorchForm ? RecurrentOptions.PyTorch : new RecurrentOptions { Carry = CarryMode.None };
+        RecurrentLayer<double> Make(int seed) => pytorchForm ? cell.CreateLayer<double>(3, options with { Seed = seed }) : cell.CreateLayer<double>(3, 2, options with { Seed = seed });
+        SequenceLayer<double> layer = bidirectional ? new Bidirectional<double>(Make(1), Make(2)) : Make(1);
+        layer.Build(features);
+        var x = Tensor.FromArray(Enumerable.Range(0, lengths.Length * time * features).Select(i => value(i / features / time, i / features % time) + 0.1 * (i % 7)).ToArray(), lengths.Length, time, features);
+        x.RequiresGrad = true;
+        var y = layer.Forward(x, lengths);
+        var loss = y.Square().Sum();
+        foreach (var d in layer.Directions)
+            foreach (var s in d.FinalState!) loss = loss + s.Square().Sum();
+        List<double[]> results = [y.ToArray(), .. layer.Directions.SelectMany(d => d.FinalState!.Select(s => s.ToArray()))];
+        loss.Backward();
+        return [.. results, .. layer.Parameters().Select(p => p.Grad!.ToArray()), x.Grad!.ToArray()];
+    }
+
+    /// <summary>What the padding holds never matters: NaN there gives exactly what zeros there give (outputs, final states, gradients).</summary>
+    [TestCaseSource(nameof(PaddingCases))]
+    public void NaNInPadding_GivesExactlyWhatZerosGive(CellKind kind, bool pytorchForm, bool bidirectional)
+    {
+        int[] lengths = [5, 2, 3];
+        const int time = 5;
+        var zeros = PaddedPass(kind, pytorchForm, bidirectional, (b, t) => t < lengths[b] ? 0.3 * (b - t) : 0.0, lengths, time);
+        var nans = PaddedPass(kind, pytorchForm, bidirectional, (b, t) => t < lengths[b] ? 0.3 * (b - t) : double.NaN, lengths, time);
+        var infs = PaddedPass(kind, pytorchForm, bidirectional, (b, t) => t < lengths[b] ? 0.3 * (b - t) : double.PositiveInfinity, lengths, time);
+        Assert.That(zeros.SelectMany(a => a), Has.All.Matches<double>(double.IsFinite), "the zero-padded pass is finite");
+        for (int i = 0; i < zeros.Count; i++)
+        {
+            // The inputs differ in the padding (0 + 0.1·k vs NaN), not elsewhere; the input gradient there is zero in both.
+            Assert.That(nans[i], Is.EqualTo(zeros[i]), $"NaN padding, result {i}");
+            Assert.That(infs[i], Is.EqualTo(zeros[i]), $"Inf padding, result {i}");
+        }
+    }
+
+    /// <summary>Ids past a sequence's length are padding: not validated, and their value does not matter.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void OneHotPaddingIds_AreNotValidated_AndDoNotMatter(bool bidirectional)
+    {
+        int[] lengths = [3, 1];
+        const int time = 3, vocab = 4;
+        Tensor<double> Run(int pad)
+        {
+            var cell = RecurrentCell.Get(CellKind.Gru);
+            SequenceLayer<double> layer = bidirectional
+                ? new Bidirectional<double>(cell.CreateLayer<double>(3, 2, new RecurrentOptions { Seed = 1 }), cell.CreateLayer<double>(3, 2, new RecurrentOptions { Seed = 2 }))
+                : cell.CreateLayer<double>(3, 2, new RecurrentOptions { Seed = 1 });
+            return layer.ForwardOneHot([1, 3, 2, 0, pad, pad], 2, time, vocab, lengths);
+        }
+        var withZero = Run(0).ToArray();
+        Assert.That(Run(-1).ToArray(), Is.EqualTo(withZero), "a pad id of -1");
+        Assert.That(Run(99).ToArray(), Is.EqualTo(withZero), "a pad id past the vocabulary");
+        var cellForError = RecurrentCell.Get(CellKind.Gru).CreateLayer<double>(3, 2);
+        Assert.That(() => cellForError.ForwardOneHot([1, 3, 4, 0, 0, 0], 2, time, vocab, lengths), Throws.InstanceOf<ArgumentOutOfRangeException>(), "an id within a length is still checked");
+    }
 }

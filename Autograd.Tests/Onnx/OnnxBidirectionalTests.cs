@@ -125,4 +125,15 @@ public class OnnxBidirectionalTests
         var e = Assert.Throws<NotSupportedException>(() => Export(model, OnnxExportOptions.Default))!;
         Assert.That(e.Message, Does.Contain("layer 0").And.Contain("same cell, hidden size and form"));
     }
+    [Test]
+    public void BidirectionalPairBuiltForDifferentInputSizes_IsRefused()
+    {
+        var forward = new GruLayer<float>(4, Vocab);
+        var reverse = new GruLayer<float>(4, Vocab);
+        var model = new RnnModel<float>(new Bidirectional<float>(forward, reverse));
+        forward.Build(3);
+        reverse.Build(5);
+        var e = Assert.Throws<InvalidOperationException>(() => Export(model, OnnxExportOptions.Default))!;
+        Assert.That(e.Message, Does.Contain("layer 0").And.Contain("3").And.Contain("5").And.Contain("input"));
+    }
 }

@@ -191,6 +191,46 @@ public class PyTorchStateDictTests
     }
 
     [Test]
+    public void RefusedDict_LeavesUnbuiltLayersUnbuilt_AndBuiltOnesUnchanged()
+    {
+        // A refused dict must not build anything: not the stack's layers, not a Linear head, not a projected layer.
+        var good = GoodState();
+        var misshaped = new Dictionary<string, Tensor<double>>(good) { ["weight_hh_l1"] = Tensor.Zeros<double>(4, 12) };
+        var stack = PyTorchGoldenTests.Stack<double>("gru", 4, 2, false);
+        Assert.That(() => stack.LoadPyTorchStateDict(misshaped), Throws.ArgumentException
+            .With.Message.Contains("'weight_hh_l1' has shape (4, 12), expected (12, 4)"));
+        Assert.That(stack.Layers.Select(l => l.InputSize), Is.All.Null, "no layer built by a refused dict");
+        Assert.That(stack.Parameters(), Is.Empty);
+
+        var missing = new Dictionary<string, Tensor<double>>(good);
+        missing.Remove("weight_ih_l1");
+        Assert.That(() => stack.LoadPyTorchStateDict(missing), Throws.ArgumentException.With.Message.Contains("missing 'weight_ih_l1'"));
+        Assert.That(stack.Layers.Select(l => l.InputSize), Is.All.Null, "layer 0 not built when layer 1's weights are missing");
+
+        var withHead = new PyTorchGoldenTests.EmbeddingLstm<double>();
+        var full = PyTorchLayerCase.Load("gru-l2-uni").Parameters; // a GRU file: the LSTM stack cannot take it
+        var headOnly = new Dictionary<string, Tensor<double>> { ["head.weight"] = full["head.weight"].ToTensor<double>(), ["head.bias"] = full["head.bias"].ToTensor<double>() };
+        Assert.That(() => withHead.LoadPyTorchStateDict(headOnly), Throws.ArgumentException.With.Message.Contains("missing 'lstm.weight_ih_l0'"));
+        Assert.That(withHead.Head.InputSize, Is.Null, "the Linear head stays unbuilt");
+        Assert.That(withHead.Lstm.Layers.Select(l => l.InputSize), Is.All.Null);
+
+        var projected = new RnnModel<double>(new LstmLayer<double>(4, 5, RecurrentOptions.PyTorch));
+        var lstmState = new Dictionary<string, Tensor<double>>
+        {
+            ["weight_ih_l0"] = Tensor.Zeros<double>(16, 3), ["weight_hh_l0"] = Tensor.Zeros<double>(16, 4),
+            ["bias_ih_l0"] = Tensor.Zeros<double>(16), ["bias_hh_l0"] = Tensor.Zeros<double>(16),
+        };
+        Assert.That(() => projected.LoadPyTorchStateDict(lstmState), Throws.InvalidOperationException.With.Message.Contains("W_v"));
+        Assert.That(projected.Layers[0].InputSize, Is.Null, "a layer without a PyTorch equivalent is refused before it is built");
+
+        stack.LoadPyTorchStateDict(good);
+        Assert.That(stack.Layers.Select(l => l.InputSize), Is.EqualTo(new int?[] { 3, 4 }), "the good dict builds and loads");
+        var before = stack.StateDict().ToDictionary(p => p.Key, p => p.Value.ToArray());
+        Assert.That(() => stack.LoadPyTorchStateDict(misshaped), Throws.ArgumentException);
+        foreach (var (name, p) in stack.StateDict()) Assert.That(p.ToArray(), Is.EqualTo(before[name]), $"a built model is unchanged by a refused dict ({name})");
+    }
+
+    [Test]
     public void BadFile_IsRefusedWithTheFileAndTheName()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"autograd-pt-{Guid.NewGuid():N}");
@@ -289,5 +329,27 @@ public class PyTorchStateDictTests
         var withBias = new Dictionary<string, Tensor<double>>(exported) { ["bias_hh_l0"] = Tensor.Ones<double>(16) };
         Assert.That(() => copy.LoadPyTorchStateDict(withBias), Throws.ArgumentException
             .With.Message.Contains("'bias_hh_l0' is not zero").And.Message.Contains("RecurrentBias"));
+    }
+    [Test]
+    public void PyTorchDict_WithInputSizesThatDisagree_IsRefused()
+    {
+        var bi = PyTorchGoldenTests.Stack<double>("lstm", 4, 2, true);
+        var three = PyTorchGoldenTests.Stack<double>("lstm", 4, 2, true);
+        three.Build(3);
+        var five = PyTorchGoldenTests.Stack<double>("lstm", 4, 2, true);
+        five.Build(5);
+        var reverseOf5 = three.PyTorchStateDict().ToDictionary(p => p.Key, p => p.Value);
+        reverseOf5["weight_ih_l0_reverse"] = five.PyTorchStateDict()["weight_ih_l0_reverse"];
+        Assert.That(() => bi.LoadPyTorchStateDict(reverseOf5), Throws.ArgumentException
+            .With.Message.Contains("'weight_ih_l0_reverse' has shape (16, 5), expected (16, 3)"));
+        Assert.That(bi.Layers.Select(l => l.InputSize), Is.All.Null, "nothing built");
+
+        // Layer 1 of a bidirectional stack reads 2·H = 8 features.
+        var layer1Of5 = three.PyTorchStateDict().ToDictionary(p => p.Key, p => p.Value);
+        layer1Of5["weight_ih_l1"] = Tensor.Zeros<double>(16, 5);
+        layer1Of5["weight_ih_l1_reverse"] = Tensor.Zeros<double>(16, 5);
+        Assert.That(() => bi.LoadPyTorchStateDict(layer1Of5), Throws.ArgumentException
+            .With.Message.Contains("'weight_ih_l1' has shape (16, 5), expected (16, 8)").And.Message.Contains("'weight_ih_l1_reverse' has shape (16, 5), expected (16, 8)"));
+        Assert.That(bi.Layers.Select(l => l.InputSize), Is.All.Null, "nothing built");
     }
 }
