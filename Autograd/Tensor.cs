@@ -31,6 +31,8 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
         _storage = storage;
         _offset = offset;
         Length = ShapeUtil.Product(shape);
+        if (ReferenceEquals(storage, Released) && Length > 0)
+            throw RecycledError(shape);
         if ((long)offset + Length > storage.Length)
             throw new ArgumentException($"Tensor: storage of {storage.Length} elements cannot hold shape {ShapeUtil.Format(shape)} at offset {offset}.");
         if (storage.Pooled)
@@ -89,6 +91,10 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
 
     private static Storage<T> Released => ReleasedStorage<T>.Instance;
 
+    /// <summary>Reading (or viewing: reshape, slice, detach) a tensor whose pooled storage went back to the pool.</summary>
+    private static InvalidOperationException RecycledError(int[] shape)
+        => new($"Tensor: the storage of this {ShapeUtil.Format(shape)} tensor was recycled after a backward pass; it was a temporary of a Recycling scope.");
+
     /// <summary>The elements as a kernel argument.</summary>
     internal Buffer<T> Buffer
     {
@@ -96,8 +102,7 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
         {
             if (ReferenceEquals(_storage, Released))
             {
-                if (Length > 0)
-                    throw new InvalidOperationException($"Tensor: the storage of this {ShapeUtil.Format(_shape)} tensor was recycled after a backward pass; it was a temporary of a Recycling scope.");
+                if (Length > 0) throw RecycledError(_shape);
                 return new Buffer<T>(_storage, 0, 0);
             }
             return new Buffer<T>(_storage, _offset, Length);
