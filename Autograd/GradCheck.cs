@@ -3,8 +3,16 @@ namespace Autograd;
 /// <summary>Raised by <see cref="GradCheck.Assert"/> when an analytical gradient disagrees with finite differences.</summary>
 public sealed class GradCheckException : Exception
 {
+    /// <summary>With <paramref name="message"/>.</summary>
+    /// <param name="message">What went wrong.</param>
     public GradCheckException(string message) : base(message) { }
+
+    /// <summary>With the default message.</summary>
     public GradCheckException() { }
+
+    /// <summary>With <paramref name="message"/>, caused by <paramref name="inner"/>.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="inner">The cause.</param>
     public GradCheckException(string message, Exception inner) : base(message, inner) { }
 }
 

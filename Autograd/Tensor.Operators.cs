@@ -46,42 +46,57 @@ public sealed partial class Tensor<T>
         return a.Negate();
     }
 
-    // Scalars on either side broadcast as rank-0 tensors; a null tensor operand throws ArgumentNullException.
+    /// <summary>The elementwise sum with a scalar, which broadcasts as a rank-0 tensor; the result has the tensor's shape.</summary>
+    /// <exception cref="ArgumentNullException">The tensor operand is null.</exception>
     public static Tensor<T> operator +(Tensor<T> a, T b)
     {
         ArgumentNullException.ThrowIfNull(a);
         return a.Add(Tensor.Scalar(b));
     }
+    /// <summary>The elementwise sum with a scalar, which broadcasts as a rank-0 tensor; the result has the tensor's shape.</summary>
+    /// <exception cref="ArgumentNullException">The tensor operand is null.</exception>
     public static Tensor<T> operator +(T a, Tensor<T> b)
     {
         ArgumentNullException.ThrowIfNull(b);
         return Tensor.Scalar(a).Add(b);
     }
+    /// <summary>The elementwise difference with a scalar, which broadcasts as a rank-0 tensor; the result has the tensor's shape.</summary>
+    /// <exception cref="ArgumentNullException">The tensor operand is null.</exception>
     public static Tensor<T> operator -(Tensor<T> a, T b)
     {
         ArgumentNullException.ThrowIfNull(a);
         return a.Subtract(Tensor.Scalar(b));
     }
+    /// <summary>The elementwise difference with a scalar, which broadcasts as a rank-0 tensor; the result has the tensor's shape.</summary>
+    /// <exception cref="ArgumentNullException">The tensor operand is null.</exception>
     public static Tensor<T> operator -(T a, Tensor<T> b)
     {
         ArgumentNullException.ThrowIfNull(b);
         return Tensor.Scalar(a).Subtract(b);
     }
+    /// <summary>The elementwise product with a scalar, which broadcasts as a rank-0 tensor; the result has the tensor's shape.</summary>
+    /// <exception cref="ArgumentNullException">The tensor operand is null.</exception>
     public static Tensor<T> operator *(Tensor<T> a, T b)
     {
         ArgumentNullException.ThrowIfNull(a);
         return a.Multiply(Tensor.Scalar(b));
     }
+    /// <summary>The elementwise product with a scalar, which broadcasts as a rank-0 tensor; the result has the tensor's shape.</summary>
+    /// <exception cref="ArgumentNullException">The tensor operand is null.</exception>
     public static Tensor<T> operator *(T a, Tensor<T> b)
     {
         ArgumentNullException.ThrowIfNull(b);
         return Tensor.Scalar(a).Multiply(b);
     }
+    /// <summary>The elementwise quotient with a scalar, which broadcasts as a rank-0 tensor; the result has the tensor's shape.</summary>
+    /// <exception cref="ArgumentNullException">The tensor operand is null.</exception>
     public static Tensor<T> operator /(Tensor<T> a, T b)
     {
         ArgumentNullException.ThrowIfNull(a);
         return a.Divide(Tensor.Scalar(b));
     }
+    /// <summary>The elementwise quotient with a scalar, which broadcasts as a rank-0 tensor; the result has the tensor's shape.</summary>
+    /// <exception cref="ArgumentNullException">The tensor operand is null.</exception>
     public static Tensor<T> operator /(T a, Tensor<T> b)
     {
         ArgumentNullException.ThrowIfNull(b);

@@ -8,8 +8,16 @@ namespace Autograd;
 /// </summary>
 public sealed class AnomalyException : ArithmeticException
 {
+    /// <summary>With <paramref name="message"/>.</summary>
+    /// <param name="message">What went wrong.</param>
     public AnomalyException(string message) : base(message) { }
+
+    /// <summary>With the default message.</summary>
     public AnomalyException() { }
+
+    /// <summary>With <paramref name="message"/>, caused by <paramref name="inner"/>.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="inner">The cause.</param>
     public AnomalyException(string message, Exception inner) : base(message, inner) { }
 
     /// <summary>The op whose output or gradient was non-finite (e.g. "Log").</summary>
