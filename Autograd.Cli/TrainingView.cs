@@ -15,8 +15,8 @@ internal static class TrainingView
     /// <param name="cancellationToken">Stops after the current step.</param>
     public static TrainingResult Run(IAnsiConsole console, CharTrainer trainer, TrainingOptions options, string validationScope, CancellationToken cancellationToken)
     {
-        // Periodic checks read only the start of the validation split (--eval-chars): say so, since the
-        // final figure over the whole split is usually higher.
+        // Say what the periodic checks read (--eval-chars: the whole split unless a prefix is asked for), since
+        // a prefix usually reads lower than the final figure over the whole split.
         trainer.Evaluated += report =>
             console.MarkupLine($"[grey]step {report.Step,7:N0}[/]  validation loss on the {validationScope} [bold]{report.Validation.NatsPerSymbol:F4}[/] nats/char ({report.Validation.BitsPerSymbol:F3} bits/char){(report.IsBest ? "  [green]best, saved[/]" : "")}");
 

@@ -43,6 +43,17 @@ internal sealed record PyTorchEntry<T>(string Name, int[] Shape, Func<T[]> Read,
     }
 }
 
+/// <summary>Reading a PyTorch state dict's shapes.</summary>
+internal static class PyTorchShapes
+{
+    /// <summary>
+    /// The input size a PyTorch weight <paramref name="name"/> of shape (out, in) implies (its columns), or null
+    /// when the dict has no such 2-D entry with a positive input size.
+    /// </summary>
+    public static int? InputSize(IReadOnlyDictionary<string, int[]> shapes, string name)
+        => shapes.TryGetValue(name, out var s) && s.Length == 2 && s[1] > 0 ? s[1] : null;
+}
+
 /// <summary>
 /// What a PyTorch entry will be once its layer is built, known without building it: the load checks a dict
 /// against these before anything is built or written.
@@ -133,7 +144,7 @@ internal static class PyTorchRecurrent
 
     /// <summary>Which layer input size a PyTorch state dict implies for <c>{prefix}weight_ih{suffix}</c>, if present.</summary>
     public static int? InputSize(IReadOnlyDictionary<string, int[]> shapes, string prefix, string suffix)
-        => shapes.TryGetValue(prefix + "weight_ih" + suffix, out var s) && s.Length == 2 && s[1] > 0 ? s[1] : null;
+        => PyTorchShapes.InputSize(shapes, prefix + "weight_ih" + suffix);
 
     private static PyTorchEntry<T> Weight<T>(string name, CellGate<T>[] gates, Func<CellGate<T>, ParameterRows<T>> rows, int r, int h) where T : unmanaged, IFloatingPointIeee754<T>
         => new(name, [gates.Length * h, r],

@@ -94,7 +94,7 @@ public sealed class Bidirectional<T> : SequenceLayer<T> where T : unmanaged, IFl
 
     internal override Tensor<T> RunOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths, IReadOnlyList<Tensor<T>>?[]? initialStates)
     {
-        CheckIds(ids, batch, time, lengths);
+        CheckIds(ids, batch, time, vocabSize, lengths);
         var forward = ForwardLayer.RunOneHot(ids, batch, time, vocabSize, lengths, [initialStates?[0]]);
         var rows = Sequences.ReversedRows(lengths, batch, time);
         var reversedIds = new int[ids.Length];

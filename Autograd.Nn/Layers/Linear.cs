@@ -87,17 +87,14 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
 
     internal override void PrepareForPyTorch(IReadOnlyDictionary<string, int[]> shapes, string prefix)
     {
-        if (_w is null && PyTorchInputSize(shapes, prefix) is int f) Build(f);
+        if (_w is null && PyTorchShapes.InputSize(shapes, prefix + "weight") is int f) Build(f);
     }
 
     internal override void PyTorchLayout(IReadOnlyDictionary<string, int[]> shapes, string prefix, List<PyTorchSlot<T>> slots)
     {
-        slots.Add(new(prefix + "weight", [OutputSize, InputSize ?? PyTorchInputSize(shapes, prefix) ?? -1]));
+        slots.Add(new(prefix + "weight", [OutputSize, InputSize ?? PyTorchShapes.InputSize(shapes, prefix + "weight") ?? -1]));
         slots.Add(new(prefix + "bias", [OutputSize]));
     }
-
-    private static int? PyTorchInputSize(IReadOnlyDictionary<string, int[]> shapes, string prefix)
-        => shapes.TryGetValue(prefix + "weight", out var s) && s.Length == 2 && s[1] > 0 ? s[1] : null;
 
     /// <inheritdoc />
     protected override IEnumerable<(string Name, Tensor<T> Parameter)> LocalParameters()

@@ -178,12 +178,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
 
     internal override Tensor<T> RunOneHot(int[] ids, int batch, int time, int vocabSize, int[]? lengths, IReadOnlyList<Tensor<T>>?[]? initialStates)
     {
-        CheckIds(ids, batch, time, lengths);
-        // Only ids within a length are checked: padding may hold anything (e.g. -1), and is read as a zero input.
-        for (int b = 0; b < batch; b++)
-            for (int t = 0, n = lengths?[b] ?? time; t < n; t++)
-                if ((uint)ids[b * time + t] >= (uint)vocabSize)
-                    throw new ArgumentOutOfRangeException(nameof(ids), ids[b * time + t], $"{Name}.ForwardOneHot: id {ids[b * time + t]} at (sequence {b}, step {t}) is outside [0, {vocabSize}).");
+        CheckIds(ids, batch, time, vocabSize, lengths); // padded ids are not checked: they are read as a zero input
         Build(vocabSize);
         var rows = TimeMajorRows(batch, time);
         var timeMajorIds = new int[ids.Length];

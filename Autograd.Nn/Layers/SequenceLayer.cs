@@ -126,12 +126,19 @@ public abstract class SequenceLayer<T> : Module<T> where T : unmanaged, IFloatin
         Sequences.Validate(lengths, input.Size(0), input.Size(1), $"{Name}.Forward");
     }
 
-    /// <summary>Checks (batch, time) ids and the lengths.</summary>
-    private protected void CheckIds(int[] ids, int batch, int time, int[]? lengths)
+    /// <summary>
+    /// Checks (batch, time) ids, the lengths, and each id within its sequence's length against the vocabulary:
+    /// padding may hold anything (e.g. -1), since it is never read.
+    /// </summary>
+    private protected void CheckIds(int[] ids, int batch, int time, int vocabSize, int[]? lengths)
     {
         ArgumentNullException.ThrowIfNull(ids);
         if (batch <= 0 || time <= 0 || ids.Length != batch * time)
             throw new ArgumentException($"{Name}.ForwardOneHot: {ids.Length} ids for batch {batch} × time {time}.", nameof(ids));
         Sequences.Validate(lengths, batch, time, $"{Name}.ForwardOneHot");
+        for (int b = 0; b < batch; b++)
+            for (int t = 0, n = lengths?[b] ?? time; t < n; t++)
+                if ((uint)ids[b * time + t] >= (uint)vocabSize)
+                    throw new ArgumentOutOfRangeException(nameof(ids), ids[b * time + t], $"{Name}.ForwardOneHot: id {ids[b * time + t]} at (sequence {b}, step {t}) is outside [0, {vocabSize}).");
     }
 }

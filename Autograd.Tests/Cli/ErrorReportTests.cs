@@ -13,28 +13,22 @@ namespace Autograd.Tests.Cli;
 [TestFixture]
 public class ErrorReportTests
 {
-    [Test]
-    public void MpiCallFailure_IsAUserError_WithMpisText()
+    private static IEnumerable<TestCaseData> SetupFailures()
     {
-        var (message, code) = CliApp.Classify(new MpiException("MPI_Allreduce", 15, "Other MPI error"));
-        Assert.That(code, Is.EqualTo(1));
-        Assert.That(message, Is.EqualTo("MPI_Allreduce failed: MPI error 15: Other MPI error"));
+        yield return new TestCaseData(new MpiException("MPI_Allreduce", 15, "Other MPI error"), "MPI_Allreduce failed: MPI error 15: Other MPI error")
+            .SetName("MpiCallFailure_IsAUserError_WithMpisText");
+        yield return new TestCaseData(new MpiUnavailableException("cannot load the MPI library libmpich.so.12: not found"), "cannot load the MPI library libmpich.so.12: not found")
+            .SetName("MpiLibraryMissing_IsAUserError");
+        yield return new TestCaseData(new RankMismatchException("the 2 ranks were not started alike: they differ in data"), "the 2 ranks were not started alike: they differ in data")
+            .SetName("RanksStartedDifferently_IsAUserError");
     }
 
-    [Test]
-    public void MpiLibraryMissing_IsAUserError()
+    [TestCaseSource(nameof(SetupFailures))]
+    public void SetupFailure_IsAUserError_WithItsOwnText(Exception e, string expected)
     {
-        var (message, code) = CliApp.Classify(new MpiUnavailableException("cannot load the MPI library libmpich.so.12: not found"));
+        var (message, code) = CliApp.Classify(e);
         Assert.That(code, Is.EqualTo(1));
-        Assert.That(message, Is.EqualTo("cannot load the MPI library libmpich.so.12: not found"));
-    }
-
-    [Test]
-    public void RanksStartedDifferently_IsAUserError()
-    {
-        var (message, code) = CliApp.Classify(new RankMismatchException("the 2 ranks were not started alike: they differ in data"));
-        Assert.That(code, Is.EqualTo(1));
-        Assert.That(message, Is.EqualTo("the 2 ranks were not started alike: they differ in data"));
+        Assert.That(message, Is.EqualTo(expected));
     }
 
     [Test]
