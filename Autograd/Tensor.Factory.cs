@@ -121,6 +121,16 @@ public static class Tensor
     public static Tensor<T> Concat<T>(int axis, params Tensor<T>[] tensors) where T : unmanaged, IFloatingPointIeee754<T>
         => Tensor<T>.Concat(axis, tensors);
 
+    /// <summary>
+    /// Applies a compiled pointwise function to equally shaped tensors as one fused op (one graph node, one pass
+    /// over memory): e.g. an LSTM's <c>σ(f)·c + σ(i)·tanh(g)</c> instead of six ops. The gradient with respect to each
+    /// input is the function's symbolic derivative (see <see cref="PointwiseFunction"/>). The result has the inputs' shape.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="function"/> or <paramref name="inputs"/> is null.</exception>
+    /// <exception cref="ArgumentException">The count differs from the function's arity, exceeds 7, an input is null, or the shapes differ (the message lists them).</exception>
+    public static Tensor<T> Pointwise<T>(PointwiseFunction function, params Tensor<T>[] inputs) where T : unmanaged, IFloatingPointIeee754<T>
+        => Tensor<T>.Pointwise(function, inputs);
+
     /// <summary>Joins equally shaped tensors along a new axis (composite: unsqueeze, then concat).</summary>
     /// <exception cref="ArgumentException">No tensors, or their shapes differ.</exception>
     public static Tensor<T> Stack<T>(int axis, params Tensor<T>[] tensors) where T : unmanaged, IFloatingPointIeee754<T>

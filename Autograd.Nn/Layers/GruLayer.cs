@@ -1,4 +1,5 @@
 using System.Numerics;
+using Autograd.Backends;
 
 namespace Autograd.Nn;
 
@@ -66,17 +67,22 @@ public sealed class GruLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloati
         ? new ResetAfterStep(Tensor.Concat(1, _wh), ResetAfterBias ? _bh[2] : null, HiddenSize)
         : new ResetBeforeStep(Tensor.Concat(1, _wh[0], _wh[1]), _wh[2], HiddenSize);
 
+    // The gate nonlinearities and the state update as pointwise ops (one pass forward, one for all gradients):
+    // r, u = σ(x_ru + h·W_hru); h̄ = tanh(x_h + m) with m the candidate's recurrent term; H_out = h̄ + u ⊙ (h − h̄),
+    // i.e. u ⊙ h + (1 − u) ⊙ h̄.
+    private static readonly PointwiseFunction SigmoidOfSum = PointwiseFunction.Compile((x, hw) => Expr.Sigmoid(x + hw));
+    private static readonly PointwiseFunction Update = PointwiseFunction.Compile((xh, m, u, h) => Expr.Tanh(xh + m) + u * (h - Expr.Tanh(xh + m)));
+
     // x holds [x·W_xr + B_r, x·W_xu + B_u, x·W_xh + B_h] side by side.
     private sealed class ResetBeforeStep(Tensor<T> whru, Tensor<T> whh, int hidden) : IRecurrentStep<T>
     {
         void IRecurrentStep<T>.Step(Tensor<T> x, Tensor<T>[] state)
         {
             var h = state[0];
-            var ru = (x.Slice(1, 0, 2 * hidden) + h.MatMul(whru)).Sigmoid();
+            var ru = Tensor.Pointwise(SigmoidOfSum, x.Slice(1, 0, 2 * hidden), h.MatMul(whru));
             var r = ru.Slice(1, 0, hidden);
             var u = ru.Slice(1, hidden, hidden);
-            var hBar = (x.Slice(1, 2 * hidden, hidden) + (r * h).MatMul(whh)).Tanh();
-            state[0] = hBar + u * (h - hBar); // = u ⊙ H + (1 - u) ⊙ h̄
+            state[0] = Tensor.Pointwise(Update, x.Slice(1, 2 * hidden, hidden), (r * h).MatMul(whh), u, h);
         }
     }
 
@@ -86,13 +92,12 @@ public sealed class GruLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloati
         {
             var h = state[0];
             var hp = h.MatMul(whruh);
-            var ru = (x.Slice(1, 0, 2 * hidden) + hp.Slice(1, 0, 2 * hidden)).Sigmoid();
+            var ru = Tensor.Pointwise(SigmoidOfSum, x.Slice(1, 0, 2 * hidden), hp.Slice(1, 0, 2 * hidden));
             var r = ru.Slice(1, 0, hidden);
             var u = ru.Slice(1, hidden, hidden);
             var hh = hp.Slice(1, 2 * hidden, hidden);
             if (bhh is not null) hh += bhh;
-            var hBar = (x.Slice(1, 2 * hidden, hidden) + r * hh).Tanh();
-            state[0] = hBar + u * (h - hBar);
+            state[0] = Tensor.Pointwise(Update, x.Slice(1, 2 * hidden, hidden), r * hh, u, h);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Autograd.Backends;
 
 namespace Autograd.Nn;
 
@@ -60,15 +61,15 @@ public sealed class LstmLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloat
 
     private sealed class Step(Tensor<T> wh) : IRecurrentStep<T>
     {
+        // The gate nonlinearities and state updates fused into two pointwise ops (derivatives are symbolic).
+        private static readonly PointwiseFunction CellState = PointwiseFunction.Compile((f, i, c, cIn) => Expr.Sigmoid(f) * cIn + Expr.Sigmoid(i) * Expr.Tanh(c));
+        private static readonly PointwiseFunction Hidden = PointwiseFunction.Compile((o, cOut) => Expr.Sigmoid(o) * Expr.Tanh(cOut));
+
         void IRecurrentStep<T>.Step(Tensor<T> x, Tensor<T>[] state)
         {
             var gates = (x + state[0].MatMul(wh)).Chunk(4, 1);
-            var f = gates[0].Sigmoid();
-            var i = gates[1].Sigmoid();
-            var cBar = gates[2].Tanh();
-            var o = gates[3].Sigmoid();
-            var cOut = f * state[1] + i * cBar;
-            state[0] = o * cOut.Tanh();
+            var cOut = Tensor.Pointwise(CellState, gates[0], gates[1], gates[2], state[1]);
+            state[0] = Tensor.Pointwise(Hidden, gates[3], cOut);
             state[1] = cOut;
         }
     }

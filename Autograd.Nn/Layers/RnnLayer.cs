@@ -1,4 +1,5 @@
 using System.Numerics;
+using Autograd.Backends;
 
 namespace Autograd.Nn;
 
@@ -44,7 +45,10 @@ public sealed class RnnLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloati
 
     private sealed class Step(Tensor<T> wh) : IRecurrentStep<T>
     {
-        void IRecurrentStep<T>.Step(Tensor<T> x, Tensor<T>[] state) => state[0] = (x + state[0].MatMul(wh)).Tanh();
+        // tanh(x + h·W_h) as one pointwise op: one pass forward, one for both gradients.
+        private static readonly PointwiseFunction TanhOfSum = PointwiseFunction.Compile((x, hw) => Expr.Tanh(x + hw));
+
+        void IRecurrentStep<T>.Step(Tensor<T> x, Tensor<T>[] state) => state[0] = Tensor.Pointwise(TanhOfSum, x, state[0].MatMul(wh));
     }
 }
 

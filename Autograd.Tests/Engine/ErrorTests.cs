@@ -36,6 +36,11 @@ public class ErrorTests
         yield return E<ArgumentException>("MatMul batch axes", [[2, 3, 4], [3, 4, 5]], x => x[0].MatMul(x[1]), "MatMul", "(2, 3, 4)", "(3, 4, 5)");
         yield return E<ArgumentException>("MatMul rank 1", [[3], [3, 2]], x => x[0].MatMul(x[1]), "MatMul", "(3)", "(3, 2)");
 
+        // Fused pointwise functions: the op, the function and every shape; or the arity.
+        var product = PointwiseFunction.Compile((a, b) => a * b);
+        yield return E<ArgumentException>("Pointwise (2,3) vs (3,2)", [[2, 3], [3, 2]], x => Tensor.Pointwise(product, x[0], x[1]), "Pointwise", "in0 * in1", "(2, 3)", "(3, 2)");
+        yield return E<ArgumentException>("Pointwise arity", [[2, 3]], x => Tensor.Pointwise(product, x[0]), "Pointwise", "2 inputs", "got 1");
+
         // Axis out of range: ArgumentOutOfRangeException (an ArgumentException), naming op and shape.
         yield return E<ArgumentOutOfRangeException>("Sum axis 2", [[2, 3]], x => x[0].Sum(2), "Sum", "(2, 3)");
         yield return E<ArgumentOutOfRangeException>("Sum axis -3", [[2, 3]], x => x[0].Sum(-3, keepDim: true), "Sum", "(2, 3)");

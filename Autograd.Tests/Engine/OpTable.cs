@@ -1,3 +1,4 @@
+using Autograd.Backends;
 using T = Autograd.Tensor<double>;
 
 namespace Autograd.Tests.Engine;
@@ -186,6 +187,22 @@ public static class OpTable
             (d, s) => ([Naive.CrossEntropy(d[0], s[0], targets)], []),
             Scale: scale);
 
+    /// <summary>A fused pointwise function; the reference applies <paramref name="reference"/> to each broadcast position's values.</summary>
+    public static OpCase Pointwise(string name, PointwiseFunction f, Func<double[], double> reference, int[][] shapes, Domain domain = Domain.Any)
+        => new($"pointwise {name} {string.Join(",", shapes.Select(Fmt))}", shapes, x => Tensor.Pointwise(f, x),
+            (d, s) =>
+            {
+                var shape = s.Aggregate(Naive.BroadcastShape);
+                // Each input broadcast to the result's shape (the op keeps the left operand's value).
+                var full = d.Select((v, i) => Naive.Binary(v, s[i], new double[shape.Aggregate(1, (p, q) => p * q)], shape, (a, _) => a)).ToArray();
+                var r = new double[full[0].Length];
+                for (int e = 0; e < r.Length; e++) r[e] = reference(full.Select(v => v[e]).ToArray());
+                return (r, shape);
+            }, domain);
+
+    private static OpCase Pointwise(string name, Func<Expr, Expr, Expr, Expr, Expr> body, Func<double[], double> reference, int[][] shapes)
+        => Pointwise(name, PointwiseFunction.Compile(body), reference, shapes);
+
     public static IEnumerable<OpCase> Rows()
     {
         // --- broadcasting binary ops, tensors on both sides ---
@@ -360,6 +377,26 @@ public static class OpTable
             ([3, 4], [2, 2, 0], 10),
         })
             yield return CrossEntropy(s0, targets, scale);
+
+        // --- fused pointwise functions: forward against doubles, backward (symbolic derivatives) by finite differences ---
+        foreach (var s0 in new[] { new[] { 3, 5 }, [], [2, 700] }) // 700: more than one 512-element chunk
+            yield return Pointwise("lstm cell", (f, i, g, c) => Expr.Sigmoid(f) * c + Expr.Sigmoid(i) * Expr.Tanh(g),
+                v => Naive.Sigmoid(v[0]) * v[3] + Naive.Sigmoid(v[1]) * Math.Tanh(v[2]), [s0, s0, s0, s0]);
+        yield return Pointwise("every unary", PointwiseFunction.Compile(x => -Expr.Exp(x) + Expr.Log(x) * Expr.Sqrt(x) - Expr.Tanh(x) / Expr.Sigmoid(x) + Expr.Step(x - 1) * x),
+            v => -Math.Exp(v[0]) + Math.Log(v[0]) * Math.Sqrt(v[0]) - Math.Tanh(v[0]) / Naive.Sigmoid(v[0]) + (v[0] > 1 ? v[0] : 0), [[2, 7]], Domain.Positive);
+        yield return Pointwise("pow divide", PointwiseFunction.Compile((a, b) => Expr.Pow(a, 3) / b + Expr.Pow(b, 0.5) - Expr.Pow(a, 2) * Expr.Pow(b, 1) + a / 2),
+            v => Math.Pow(v[0], 3) / v[1] + Math.Sqrt(v[1]) - v[0] * v[0] * v[1] + v[0] / 2, [[3, 4], [3, 4]], Domain.Positive);
+        yield return Pointwise("max min", PointwiseFunction.Compile((a, b) => Expr.Max(a, b) * 2 - Expr.Min(a * b, b)),
+            v => Math.Max(v[0], v[1]) * 2 - Math.Min(v[0] * v[1], v[1]), [[4, 5], [4, 5]]);
+        yield return Pointwise("broadcast", PointwiseFunction.Compile((a, b, c) => a * Expr.Exp(b) - c * a),
+            v => v[0] * Math.Exp(v[1]) - v[2] * v[0], [[2, 3], [1, 3], [3]]);
+        yield return Pointwise("broadcast both", PointwiseFunction.Compile((a, b) => Expr.Tanh(a + b) * b),
+            v => Math.Tanh(v[0] + v[1]) * v[1], [[4, 1], [1, 3]]);
+        yield return Pointwise("unused input", PointwiseFunction.Compile(Expr.Sigmoid(Expr.Input(0)) * 3, 2),
+            v => 3 * Naive.Sigmoid(v[0]), [[2, 3], [2, 3]]);
+        yield return new("pointwise same tensor twice [2x3]", [[2, 3]],
+            x => Tensor.Pointwise(PointwiseFunction.Compile((a, b) => a * Expr.Tanh(b)), x[0], x[0]),
+            (d, s) => (d[0].Select(v => v * Math.Tanh(v)).ToArray(), s[0]));
 
         // --- a composite expression through several ops at once (shared inputs) ---
         yield return new("composite tanh(x@w+b)*x", [[3, 4], [4, 4], [4]],

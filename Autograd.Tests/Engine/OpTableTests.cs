@@ -91,7 +91,7 @@ public class OpTableTests(string backend) : BackendFixture(backend)
         [
             "add", "subtract", "multiply", "divide", "negate", "matmul", "transpose", "reshape", "slice",
             "concat", "stack", "sum", "mean", "max", "exp", "log", "tanh", "sigmoid", "relu", "pow",
-            "softmax", "logsoftmax", "indexselect", "crossentropy",
+            "softmax", "logsoftmax", "indexselect", "crossentropy", "pointwise",
         ];
         Assert.That(names, Is.SupersetOf(required));
         Assert.That(OpTable.Rows().Count(r => r.Reference is not null), Is.EqualTo(OpTable.Rows().Count()),

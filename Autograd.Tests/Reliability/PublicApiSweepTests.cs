@@ -350,6 +350,7 @@ public class PublicApiSweepTests
             if (t == typeof(Sgd<float>)) return new Sgd<float>([Param()], 0.1f);
             if (t == typeof(RecurrentOptions)) return new RecurrentOptions();
             if (t == typeof(Autograd.Backends.Expr)) return Autograd.Backends.Expr.Input(0) * 2.0;
+            if (t == typeof(PointwiseFunction)) return PointwiseFunction.Compile((a, b) => a * b);
             if (t == typeof(Autograd.Backends.Buffer<float>))
                 return new Autograd.Backends.Buffer<float>(new Autograd.Backends.HostStorage<float>(Autograd.Backends.Backend.Cpu, new float[4]), 0, 4);
             if (t == typeof(Vocabulary)) return Vocabulary.FromText("abc");

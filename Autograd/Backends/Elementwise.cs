@@ -45,21 +45,25 @@ public enum ElementwiseOp : byte
 public readonly record struct ElementwiseInstruction(ElementwiseOp Op, int Left, int Right, double Value);
 
 /// <summary>
-/// A pointwise computation over equally long input buffers, as a list of steps in dependency order (the last
-/// is the result). Ops state their derivative rules as programs; a backend evaluates a whole program in one
-/// pass over memory (the CPU backend in cache-sized chunks, a GPU backend as one generated kernel).
+/// A pointwise computation over equally long input buffers, as a list of steps in dependency order, with one
+/// or more of them as results. Ops state their derivative rules as programs; a backend evaluates a whole
+/// program in one pass over memory (the CPU backend in cache-sized chunks, a GPU backend as one generated kernel).
 /// </summary>
 public sealed class ElementwiseProgram
 {
-    private ElementwiseProgram(ElementwiseInstruction[] steps, int inputs, string text)
+    private ElementwiseProgram(ElementwiseInstruction[] steps, int[] outputs, int inputs, string text)
     {
         Steps = steps;
+        Outputs = outputs;
         InputCount = inputs;
         Text = text;
     }
 
-    /// <summary>The steps, operands before their users; the last one is the result.</summary>
+    /// <summary>The steps, operands before their users; for a program of one result, the last one is it.</summary>
     public IReadOnlyList<ElementwiseInstruction> Steps { get; }
+
+    /// <summary>The step index of each result, in order (one for <see cref="Compile"/>).</summary>
+    public IReadOnlyList<int> Outputs { get; }
 
     /// <summary>How many input buffers the program reads.</summary>
     public int InputCount { get; }
@@ -72,6 +76,19 @@ public sealed class ElementwiseProgram
     public static ElementwiseProgram Compile(Expr result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        return CompileMany([result]);
+    }
+
+    /// <summary>
+    /// Compiles several results into one program that computes each shared subexpression once
+    /// (see <see cref="IKernels{T}.MapMany"/>).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="results"/> is null.</exception>
+    /// <exception cref="ArgumentException">No results, or one of them is null.</exception>
+    public static ElementwiseProgram CompileMany(IReadOnlyList<Expr> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        if (results.Count == 0) throw new ArgumentException("ElementwiseProgram: needs at least one result.", nameof(results));
         var steps = new List<ElementwiseInstruction>();
         var index = new Dictionary<Expr, int>();
         int inputs = 0;
@@ -90,8 +107,10 @@ public sealed class ElementwiseProgram
             steps.Add(ins);
             return index[e] = steps.Count - 1;
         }
-        Emit(result);
-        return new ElementwiseProgram([.. steps], inputs, result.ToString());
+        var outputs = new int[results.Count];
+        for (int r = 0; r < results.Count; r++)
+            outputs[r] = Emit(results[r] ?? throw new ArgumentException($"ElementwiseProgram: results[{r}] is null.", nameof(results)));
+        return new ElementwiseProgram([.. steps], outputs, inputs, string.Join("; ", results));
     }
 
     /// <inheritdoc />

@@ -40,6 +40,13 @@ public interface IKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
     void Map(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, Buffer<T> destination, bool accumulate);
 
     /// <summary>
+    /// destinations[j] (+)= result j of <paramref name="program"/> (see <see cref="ElementwiseProgram.Outputs"/>), in one
+    /// pass; accumulate[j] says whether result j is added. For each element the results are stored in order, so a
+    /// destination may appear twice when the later occurrence accumulates (both results are then added up).
+    /// </summary>
+    void MapMany(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, ReadOnlySpan<Buffer<T>> destinations, ReadOnlySpan<bool> accumulate);
+
+    /// <summary>
     /// destination = a op b with NumPy broadcasting (op: Add, Subtract, Multiply, Divide, Max or Min); both
     /// shapes broadcast to <paramref name="shape"/>, which has the same rank.
     /// </summary>

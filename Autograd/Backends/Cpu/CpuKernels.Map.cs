@@ -39,7 +39,8 @@ internal sealed unsafe partial class CpuKernels<T>
             {
                 T** ptrs = stackalloc T*[4];
                 ptrs[0] = p0 + i0.Offset; ptrs[1] = p1 + i1.Offset; ptrs[2] = p2 + i2.Offset; ptrs[3] = p3 + i3.Offset;
-                MapPinned(program, ptrs, inputs.Length, pd + destination.Offset, n, accumulate);
+                T* d = pd + destination.Offset;
+                MapPinned(program, ptrs, &d, &accumulate, n);
             }
             return;
         }
@@ -53,7 +54,8 @@ internal sealed unsafe partial class CpuKernels<T>
                 many[i] = (T*)pins[i].Pointer;
             }
             pins[^1] = ((HostStorage<T>)destination.Storage).Array.AsMemory(destination.Offset).Pin();
-            MapPinned(program, many, inputs.Length, (T*)pins[^1].Pointer, n, accumulate);
+            T* d = (T*)pins[^1].Pointer;
+            MapPinned(program, many, &d, &accumulate, n);
         }
         finally
         {
@@ -81,27 +83,70 @@ internal sealed unsafe partial class CpuKernels<T>
 
     private static T[] Arr(Buffer<T> b) => b.Storage is HostStorage<T> h ? h.Array : [];
 
-    private static void MapPinned(ElementwiseProgram program, T** inputs, int inputCount, T* dst, int n, bool accumulate)
+    public void MapMany(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, ReadOnlySpan<Buffer<T>> destinations, ReadOnlySpan<bool> accumulate)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (inputs.Length < program.InputCount)
+            throw new ArgumentException($"MapMany: program '{program}' reads {program.InputCount} inputs, got {inputs.Length}.");
+        if (destinations.Length != program.Outputs.Count || accumulate.Length != destinations.Length)
+            throw new ArgumentException($"MapMany: program '{program}' has {program.Outputs.Count} outputs, got {destinations.Length} destinations and {accumulate.Length} accumulate flags.");
+        int n = destinations.Length > 0 ? destinations[0].Length : 0;
+        foreach (var b in inputs)
+            if (b.Length != n) throw new ArgumentException($"MapMany: program '{program}' got an input of {b.Length} elements for destinations of {n}.");
+        foreach (var b in destinations)
+            if (b.Length != n) throw new ArgumentException($"MapMany: program '{program}' got destinations of {b.Length} and {n} elements.");
+        if (n == 0) return;
+        int ni = inputs.Length, no = destinations.Length;
+        // GCHandle is unmanaged, so the pins live on the stack; a handle costs ~100 ns, nothing next to a pass.
+        var handles = stackalloc System.Runtime.InteropServices.GCHandle[ni + no];
+        T** ins = stackalloc T*[Math.Max(ni, 1)];
+        T** outs = stackalloc T*[no];
+        bool* acc = stackalloc bool[no];
+        int pinned = 0;
+        try
+        {
+            for (int i = 0; i < ni + no; i++)
+            {
+                var b = i < ni ? inputs[i] : destinations[i - ni];
+                var array = ((HostStorage<T>)b.Storage).Array;
+                handles[pinned++] = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
+                T* p = (T*)handles[pinned - 1].AddrOfPinnedObject() + b.Offset;
+                if (i < ni) ins[i] = p;
+                else outs[i - ni] = p;
+            }
+            for (int j = 0; j < no; j++) acc[j] = accumulate[j];
+            MapPinned(program, ins, outs, acc, n);
+        }
+        finally
+        {
+            for (int i = 0; i < pinned; i++) handles[i].Free();
+        }
+    }
+
+    private static void MapPinned(ElementwiseProgram program, T** inputs, T** dsts, bool* accumulate, int n)
     {
         int chunks = (n + Chunk - 1) / Chunk;
         if (n >= ParallelThreshold && CpuParallel.Threads > 1 && chunks > 1)
         {
             var work = MapWork.Get();
-            work.Set(program, inputs, inputCount, dst, n, accumulate, chunks);
+            work.Set(program, inputs, dsts, accumulate, n, chunks);
             CpuParallel.Run(work, work.Parts);
             work.Clear();
         }
         else
         {
-            MapRange(program, inputs, dst, 0, n, accumulate);
+            MapRange(program, inputs, dsts, accumulate, 0, n);
         }
     }
 
-    /// <summary>Evaluates the program over elements [start, end).</summary>
-    private static void MapRange(ElementwiseProgram program, T** inputs, T* dst, int start, int end, bool accumulate)
+    /// <summary>Evaluates the program over elements [start, end), writing (or adding) each output to its destination.</summary>
+    private static void MapRange(ElementwiseProgram program, T** inputs, T** dsts, bool* accumulate, int start, int end)
     {
         var steps = program.Steps;
+        var outputs = program.Outputs;
         int count = steps.Count;
+        // One output that is the last step and overwrites: the last step writes straight into the destination.
+        bool direct = outputs.Count == 1 && outputs[0] == count - 1 && !accumulate[0];
         var regs = t_registers;
         if (regs is null || regs.Length < count * Chunk) t_registers = regs = new T[Math.Max(count, 8) * Chunk];
         T** at = stackalloc T*[count];
@@ -116,32 +161,44 @@ internal sealed unsafe partial class CpuKernels<T>
                 {
                     var s = steps[i];
                     bool last = i == count - 1;
-                    // The last step writes straight into the destination unless it must be added.
-                    T* outp = last && !accumulate ? dst + c : scratch + (nint)i * Chunk;
+                    T* outp = last && direct ? dsts[0] + c : scratch + (nint)i * Chunk;
                     isScalar[i] = false;
                     switch (s.Op)
                     {
                         case ElementwiseOp.Input:
-                            if (last && !accumulate) new ReadOnlySpan<T>(inputs[s.Left] + c, len).CopyTo(new Span<T>(outp, len));
+                            if (last && direct) new ReadOnlySpan<T>(inputs[s.Left] + c, len).CopyTo(new Span<T>(outp, len));
                             else outp = inputs[s.Left] + c;
                             break;
                         case ElementwiseOp.Constant:
                             scalar[i] = T.CreateTruncating(s.Value);
                             isScalar[i] = true;
-                            if (last) new Span<T>(outp, len).Fill(scalar[i]);
+                            if (last && direct) new Span<T>(outp, len).Fill(scalar[i]);
                             break;
                         default:
                             if (s.Right < 0) Unary(s.Op, isScalar[s.Left], scalar[s.Left], at[s.Left], outp, len, out isScalar[i], out scalar[i]);
                             else Binary(s.Op, isScalar[s.Left], scalar[s.Left], at[s.Left], isScalar[s.Right], scalar[s.Right], at[s.Right], outp, len, out isScalar[i], out scalar[i]);
-                            if (last && isScalar[i]) new Span<T>(outp, len).Fill(scalar[i]);
+                            if (last && direct && isScalar[i]) new Span<T>(outp, len).Fill(scalar[i]);
                             break;
                     }
                     at[i] = outp;
                 }
-                if (accumulate)
+                if (direct) continue;
+                // Outputs in order: a destination listed twice with the later one accumulating gets both.
+                for (int j = 0; j < outputs.Count; j++)
                 {
-                    var d = new Span<T>(dst + c, len);
-                    TP.Add(d, new ReadOnlySpan<T>(at[count - 1], len), d);
+                    int o = outputs[j];
+                    var d = new Span<T>(dsts[j] + c, len);
+                    if (isScalar[o])
+                    {
+                        if (accumulate[j]) TP.Add(d, scalar[o], d);
+                        else d.Fill(scalar[o]);
+                    }
+                    else
+                    {
+                        var v = new ReadOnlySpan<T>(at[o], len);
+                        if (accumulate[j]) TP.Add(d, v, d);
+                        else v.CopyTo(d);
+                    }
                 }
             }
         }
@@ -228,21 +285,21 @@ internal sealed unsafe partial class CpuKernels<T>
         [ThreadStatic] private static MapWork? t_instance;
         private ElementwiseProgram? _program;
         private T** _inputs;
-        private T* _dst;
+        private T** _dsts;
+        private bool* _accumulate;
         private int _n, _chunksPerPart;
-        private bool _accumulate;
 
         public int Parts { get; private set; }
 
         public static MapWork Get() => t_instance ??= new MapWork();
 
-        public void Set(ElementwiseProgram program, T** inputs, int inputCount, T* dst, int n, bool accumulate, int chunks)
+        public void Set(ElementwiseProgram program, T** inputs, T** dsts, bool* accumulate, int n, int chunks)
         {
             _program = program;
             _inputs = inputs;
-            _dst = dst;
-            _n = n;
+            _dsts = dsts;
             _accumulate = accumulate;
+            _n = n;
             Parts = Math.Min(CpuParallel.Threads, chunks);
             _chunksPerPart = (chunks + Parts - 1) / Parts;
         }
@@ -253,7 +310,7 @@ internal sealed unsafe partial class CpuKernels<T>
         {
             int start = part * _chunksPerPart * Chunk;
             int end = Math.Min(_n, start + _chunksPerPart * Chunk);
-            if (start < end) MapRange(_program!, _inputs, _dst, start, end, _accumulate);
+            if (start < end) MapRange(_program!, _inputs, _dsts, _accumulate, start, end);
         }
     }
 }

@@ -61,11 +61,16 @@ internal sealed class ReferenceKernels<T>(Backend backend) : IKernels<T> where T
     }
 
     public void Map(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, Buffer<T> destination, bool accumulate)
+        => MapMany(program, inputs, [destination], [accumulate]);
+
+    public void MapMany(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, ReadOnlySpan<Buffer<T>> destinations, ReadOnlySpan<bool> accumulate)
     {
+        if (destinations.Length != program.Outputs.Count || accumulate.Length != destinations.Length)
+            throw new ArgumentException($"Reference.MapMany: program '{program}' has {program.Outputs.Count} outputs, got {destinations.Length} destinations and {accumulate.Length} accumulate flags.");
         var steps = program.Steps;
         var regs = new double[steps.Count];
-        var d = A(destination);
-        for (int e = 0; e < destination.Length; e++)
+        int n = destinations[0].Length;
+        for (int e = 0; e < n; e++)
         {
             for (int i = 0; i < steps.Count; i++)
             {
@@ -77,10 +82,13 @@ internal sealed class ReferenceKernels<T>(Backend backend) : IKernels<T> where T
                     _ => Apply(s.Op, regs[s.Left], s.Right >= 0 ? regs[s.Right] : 0),
                 };
             }
-            ref T o = ref d[destination.Offset + e];
-            double r = regs[^1];
-            // Round to T before accumulating, as a kernel computing in T would.
-            o = accumulate ? F(D(o) + D(F(r))) : F(r);
+            for (int j = 0; j < destinations.Length; j++)
+            {
+                ref T o = ref A(destinations[j])[destinations[j].Offset + e];
+                double r = regs[program.Outputs[j]];
+                // Round to T before accumulating, as a kernel computing in T would.
+                o = accumulate[j] ? F(D(o) + D(F(r))) : F(r);
+            }
         }
     }
 
