@@ -272,7 +272,7 @@ public sealed partial class Tensor<T>
         }
     }
 
-    private static void CheckGradients(Node<T> node, Tensor<T>[] inputs)
+    private static void CheckGradients(Node<T> node, NodeInputs<T> inputs)
     {
         for (int k = 0; k < inputs.Length; k++)
         {
@@ -284,7 +284,7 @@ public sealed partial class Tensor<T>
             if (grad is { } gb && !K.AllFinite(gb))
                 throw new AnomalyException(
                     $"Anomaly: the backward of {node.Name} (created at {node.CreationSite ?? "unknown: enable anomaly detection before the forward pass"}) " +
-                    $"produced a NaN or infinite gradient for its input {k} of shape {ShapeUtil.Format(x._shape)}; inputs {string.Join(", ", inputs.Select(i => ShapeUtil.Format(i._shape)))}.")
+                    $"produced a NaN or infinite gradient for its input {k} of shape {ShapeUtil.Format(x._shape)}; inputs {inputs}.")
                 { Op = node.Name, CreationSite = node.CreationSite };
         }
     }
@@ -395,7 +395,7 @@ public sealed partial class Tensor<T>
         _requiresGrad = true;
         if (Anomaly.Enabled && !K.AllFinite(Buffer))
             throw new AnomalyException(
-                $"Anomaly: {node.Name} (created at {node.CreationSite}) produced a NaN or infinite value: output shape {ShapeUtil.Format(_shape)}, inputs {string.Join(", ", node.Inputs.Select(i => ShapeUtil.Format(i._shape)))}.")
+                $"Anomaly: {node.Name} (created at {node.CreationSite}) produced a NaN or infinite value: output shape {ShapeUtil.Format(_shape)}, inputs {node.Inputs}.")
             { Op = node.Name, CreationSite = node.CreationSite };
         return this;
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Autograd.Backends;
 
@@ -62,16 +63,30 @@ internal sealed class ReleasedStorage<T>() : Storage<T>(Backend.Cpu, 0) where T 
     public static readonly ReleasedStorage<T> Instance = new();
 }
 
-/// <summary>Storage in a managed array on the host: what the CPU and reference backends use.</summary>
+/// <summary>Storage in host memory: what the CPU and reference backends use.</summary>
+/// <remarks>
+/// Either a managed array or, for a single element, the element itself held inline in this object: graphs of scalar
+/// ops create one storage per op, and an array beside it would be one more object for the GC to trace and promote.
+/// </remarks>
 public sealed class HostStorage<T> : Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly T[]? _array;
+    private T _single;
+
     /// <summary>Wraps <paramref name="array"/> (not copied) for <paramref name="backend"/>.</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public HostStorage(Backend backend, T[] array) : base(backend, (array ?? throw new ArgumentNullException(nameof(array))).Length)
-        => Array = array;
+        => _array = array;
 
-    /// <summary>The elements.</summary>
-    public T[] Array { get; }
+    /// <summary>A single-element storage for <paramref name="backend"/> holding its element inline, initially zero.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="backend"/> is null.</exception>
+    public HostStorage(Backend backend) : base(backend, 1) { }
+
+    /// <summary>All <see cref="Storage{T}.Length"/> elements.</summary>
+    public Span<T> Elements => _array is { } a ? a : MemoryMarshal.CreateSpan(ref _single, 1);
+
+    /// <summary>The managed array holding the elements; null for a single-element storage held inline.</summary>
+    internal T[]? Array => _array;
 
     /// <summary>Derived data a backend keeps with the contents (e.g. packed GEMM panels); dropped on every write.</summary>
     internal object? Cache { get; set; }
@@ -116,7 +131,7 @@ public readonly record struct Buffer<T> where T : unmanaged, IFloatingPointIeee7
     /// <summary>The elements of a host buffer as a span.</summary>
     /// <exception cref="NotSupportedException">The storage is not host memory.</exception>
     public Span<T> HostSpan => Storage is HostStorage<T> h
-        ? h.Array.AsSpan(Offset, Length)
+        ? h.Elements.Slice(Offset, Length)
         : throw new NotSupportedException($"Buffer: storage of backend '{Storage.Backend.Name}' is not host memory.");
 
     /// <summary>Elements [start, start + length) of this buffer.</summary>

@@ -35,24 +35,25 @@ internal sealed unsafe partial class CpuKernels<T>
             var i1 = inputs.Length > 1 ? inputs[1] : default;
             var i2 = inputs.Length > 2 ? inputs[2] : default;
             var i3 = inputs.Length > 3 ? inputs[3] : default;
-            fixed (T* p0 = Arr(i0), p1 = Arr(i1), p2 = Arr(i2), p3 = Arr(i3), pd = Arr(destination))
+            fixed (T* p0 = Win(i0), p1 = Win(i1), p2 = Win(i2), p3 = Win(i3), pd = Win(destination))
             {
                 T** ptrs = stackalloc T*[4];
-                ptrs[0] = p0 + i0.Offset; ptrs[1] = p1 + i1.Offset; ptrs[2] = p2 + i2.Offset; ptrs[3] = p3 + i3.Offset;
-                MapPinned(program, ptrs, inputs.Length, pd + destination.Offset, n, accumulate);
+                ptrs[0] = p0; ptrs[1] = p1; ptrs[2] = p2; ptrs[3] = p3;
+                MapPinned(program, ptrs, inputs.Length, pd, n, accumulate);
             }
             return;
         }
+        // n > 1 here, so every buffer lies in an array (only single-element storage is held inline).
         var pins = new System.Buffers.MemoryHandle[inputs.Length + 1];
         T** many = stackalloc T*[inputs.Length];
         try
         {
             for (int i = 0; i < inputs.Length; i++)
             {
-                pins[i] = ((HostStorage<T>)inputs[i].Storage).Array.AsMemory(inputs[i].Offset).Pin();
+                pins[i] = ((HostStorage<T>)inputs[i].Storage).Array!.AsMemory(inputs[i].Offset).Pin();
                 many[i] = (T*)pins[i].Pointer;
             }
-            pins[^1] = ((HostStorage<T>)destination.Storage).Array.AsMemory(destination.Offset).Pin();
+            pins[^1] = ((HostStorage<T>)destination.Storage).Array!.AsMemory(destination.Offset).Pin();
             MapPinned(program, many, inputs.Length, (T*)pins[^1].Pointer, n, accumulate);
         }
         finally
@@ -79,7 +80,8 @@ internal sealed unsafe partial class CpuKernels<T>
         d = accumulate ? d + regs[^1] : regs[^1];
     }
 
-    private static T[] Arr(Buffer<T> b) => b.Storage is HostStorage<T> h ? h.Array : [];
+    /// <summary>The buffer's elements; empty for an absent (default) input, which pins as null.</summary>
+    private static Span<T> Win(Buffer<T> b) => b.Storage is null ? default : S(b);
 
     private static void MapPinned(ElementwiseProgram program, T** inputs, int inputCount, T* dst, int n, bool accumulate)
     {

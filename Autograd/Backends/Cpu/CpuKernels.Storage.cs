@@ -14,7 +14,9 @@ internal sealed partial class CpuKernels<T>
     [ThreadStatic] private static Dictionary<int, Stack<HostStorage<T>>>? t_buckets;
     [ThreadStatic] private static long t_pooledElements;
 
-    public Storage<T> Allocate(int length) => new HostStorage<T>(_backend, GC.AllocateUninitializedArray<T>(length));
+    // One element is held inline: a scalar then costs one object, not a storage and an array.
+    public Storage<T> Allocate(int length)
+        => length == 1 ? new HostStorage<T>(_backend) : new HostStorage<T>(_backend, GC.AllocateUninitializedArray<T>(length));
 
     public Storage<T> Rent(int length)
     {
