@@ -16,7 +16,8 @@ namespace Autograd.Backends;
 /// </remarks>
 public abstract class Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private int _references;
+    /// <summary>0 when not on loan from a pool; otherwise 1 + the number of tensors reading it (one field, not two: a scalar's storage stays small).</summary>
+    private int _loan;
 
     /// <summary>A storage of <paramref name="length"/> elements belonging to <paramref name="backend"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
@@ -49,12 +50,17 @@ public abstract class Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
     protected virtual void OnTouched() { }
 
     /// <summary>True while this storage is on loan from its backend's pool.</summary>
-    internal bool Pooled { get; set; }
+    internal bool Pooled
+    {
+        get => _loan != 0;
+        set => _loan = value ? Math.Max(_loan, 1) : 0;
+    }
 
-    internal void AddReference() => _references++;
+    /// <summary>Adds a reader of pooled storage.</summary>
+    internal void AddReference() => _loan++;
 
     /// <summary>Gives up one reference; true when it was the last.</summary>
-    internal bool RemoveReference() => --_references == 0;
+    internal bool RemoveReference() => --_loan == 1;
 }
 
 /// <summary>What a tensor points at after its pooled storage went back to the pool: empty, so any read fails loudly.</summary>

@@ -20,20 +20,20 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     protected Node(Tensor<T> input)
     {
-        _input0 = input;
+        _input0 = input ?? throw new ArgumentNullException(nameof(input));
         if (Anomaly.Enabled) s_sites.AddOrUpdate(this, Anomaly.CaptureSite());
     }
 
     protected Node(Tensor<T> a, Tensor<T> b)
     {
-        _input0 = a;
-        _input1 = b;
+        _input0 = a ?? throw new ArgumentNullException(nameof(a));
+        _input1 = b ?? throw new ArgumentNullException(nameof(b));
         if (Anomaly.Enabled) s_sites.AddOrUpdate(this, Anomaly.CaptureSite());
     }
 
     protected Node(Tensor<T>[] inputs)
     {
-        _many = inputs;
+        _many = inputs ?? throw new ArgumentNullException(nameof(inputs));
         if (Anomaly.Enabled) s_sites.AddOrUpdate(this, Anomaly.CaptureSite());
     }
 
@@ -44,7 +44,8 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal NodeInputs<T> Inputs => new(_input0, _input1, _many);
 
     /// <summary>Set once the backward pass has freed what this node saved.</summary>
-    internal bool Released { get; private set; }
+    /// <remarks>Read off the inputs (a node always has some until released) rather than kept in a field of its own.</remarks>
+    internal bool Released => _input0 is null && _many is null;
 
     /// <summary>
     /// For ops whose result is a view of their one input (same storage, a contiguous window of it): that input.
@@ -66,7 +67,6 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Drops inputs and saved buffers so they can be collected.</summary>
     internal virtual void Release()
     {
-        Released = true;
         _input0 = _input1 = null;
         _many = null;
     }
