@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Autograd.Backends;
 
@@ -15,7 +16,8 @@ namespace Autograd.Backends;
 /// </remarks>
 public abstract class Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private int _references;
+    /// <summary>0 when not on loan from a pool; otherwise 1 + the number of tensors reading it (one field, not two: a scalar's storage stays small).</summary>
+    private int _loan;
 
     /// <summary>A storage of <paramref name="length"/> elements belonging to <paramref name="backend"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
@@ -48,12 +50,17 @@ public abstract class Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
     protected virtual void OnTouched() { }
 
     /// <summary>True while this storage is on loan from its backend's pool.</summary>
-    internal bool Pooled { get; set; }
+    internal bool Pooled
+    {
+        get => _loan != 0;
+        set => _loan = value ? Math.Max(_loan, 1) : 0;
+    }
 
-    internal void AddReference() => _references++;
+    /// <summary>Adds a reader of pooled storage.</summary>
+    internal void AddReference() => _loan++;
 
     /// <summary>Gives up one reference; true when it was the last.</summary>
-    internal bool RemoveReference() => --_references == 0;
+    internal bool RemoveReference() => --_loan == 1;
 }
 
 /// <summary>What a tensor points at after its pooled storage went back to the pool: empty, so any read fails loudly.</summary>
@@ -62,16 +69,30 @@ internal sealed class ReleasedStorage<T>() : Storage<T>(Backend.Cpu, 0) where T 
     public static readonly ReleasedStorage<T> Instance = new();
 }
 
-/// <summary>Storage in a managed array on the host: what the CPU and reference backends use.</summary>
+/// <summary>Storage in host memory: what the CPU and reference backends use.</summary>
+/// <remarks>
+/// Either a managed array or, for a single element, the element itself held inline in this object: graphs of scalar
+/// ops create one storage per op, and an array beside it would be one more object for the GC to trace and promote.
+/// </remarks>
 public sealed class HostStorage<T> : Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly T[]? _array;
+    private T _single;
+
     /// <summary>Wraps <paramref name="array"/> (not copied) for <paramref name="backend"/>.</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public HostStorage(Backend backend, T[] array) : base(backend, (array ?? throw new ArgumentNullException(nameof(array))).Length)
-        => Array = array;
+        => _array = array;
 
-    /// <summary>The elements.</summary>
-    public T[] Array { get; }
+    /// <summary>A single-element storage for <paramref name="backend"/> holding its element inline, initially zero.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="backend"/> is null.</exception>
+    public HostStorage(Backend backend) : base(backend, 1) { }
+
+    /// <summary>All <see cref="Storage{T}.Length"/> elements.</summary>
+    public Span<T> Elements => _array is { } a ? a : MemoryMarshal.CreateSpan(ref _single, 1);
+
+    /// <summary>The managed array holding the elements; null for a single-element storage held inline.</summary>
+    internal T[]? Array => _array;
 
     /// <summary>Derived data a backend keeps with the contents (e.g. packed GEMM panels); dropped on every write.</summary>
     internal object? Cache { get; set; }
@@ -116,7 +137,7 @@ public readonly record struct Buffer<T> where T : unmanaged, IFloatingPointIeee7
     /// <summary>The elements of a host buffer as a span.</summary>
     /// <exception cref="NotSupportedException">The storage is not host memory.</exception>
     public Span<T> HostSpan => Storage is HostStorage<T> h
-        ? h.Array.AsSpan(Offset, Length)
+        ? h.Elements.Slice(Offset, Length)
         : throw new NotSupportedException($"Buffer: storage of backend '{Storage.Backend.Name}' is not host memory.");
 
     /// <summary>Elements [start, start + length) of this buffer.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Autograd.Backends;
 
 namespace Autograd;
@@ -9,20 +10,42 @@ namespace Autograd;
 /// </summary>
 internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    protected Node(params Tensor<T>[] inputs)
+    // One or two inputs (nearly every op) sit in fields; only ops with more keep an array. A graph of scalar ops
+    // records a node per op, and an inputs array beside each would be one more object for the GC to trace.
+    private Tensor<T>? _input0, _input1;
+    private Tensor<T>[]? _many;
+
+    /// <summary>Creation sites, kept aside (anomaly mode only) so that a node carries no field for them.</summary>
+    private static readonly ConditionalWeakTable<Node<T>, string> s_sites = new();
+
+    protected Node(Tensor<T> input)
     {
-        Inputs = inputs;
-        if (Anomaly.Enabled) CreationSite = Anomaly.CaptureSite();
+        _input0 = input ?? throw new ArgumentNullException(nameof(input));
+        if (Anomaly.Enabled) s_sites.AddOrUpdate(this, Anomaly.CaptureSite());
+    }
+
+    protected Node(Tensor<T> a, Tensor<T> b)
+    {
+        _input0 = a ?? throw new ArgumentNullException(nameof(a));
+        _input1 = b ?? throw new ArgumentNullException(nameof(b));
+        if (Anomaly.Enabled) s_sites.AddOrUpdate(this, Anomaly.CaptureSite());
+    }
+
+    protected Node(Tensor<T>[] inputs)
+    {
+        _many = inputs ?? throw new ArgumentNullException(nameof(inputs));
+        if (Anomaly.Enabled) s_sites.AddOrUpdate(this, Anomaly.CaptureSite());
     }
 
     /// <summary>Where user code created this op; recorded only in anomaly-detection mode.</summary>
-    internal string? CreationSite { get; }
+    internal string? CreationSite => s_sites.TryGetValue(this, out var site) ? site : null;
 
     /// <summary>The tensors this op read; the engine walks them to find the graph.</summary>
-    internal Tensor<T>[] Inputs { get; private set; }
+    internal NodeInputs<T> Inputs => new(_input0, _input1, _many);
 
     /// <summary>Set once the backward pass has freed what this node saved.</summary>
-    internal bool Released { get; private set; }
+    /// <remarks>Read off the inputs (a node always has some until released) rather than kept in a field of its own.</remarks>
+    internal bool Released => _input0 is null && _many is null;
 
     /// <summary>
     /// For ops whose result is a view of their one input (same storage, a contiguous window of it): that input.
@@ -44,8 +67,48 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Drops inputs and saved buffers so they can be collected.</summary>
     internal virtual void Release()
     {
-        Released = true;
-        Inputs = [];
+        _input0 = _input1 = null;
+        _many = null;
+    }
+}
+
+/// <summary>A node's inputs, in order: a view of its fields (no array for one or two inputs).</summary>
+internal readonly struct NodeInputs<T>(Tensor<T>? input0, Tensor<T>? input1, Tensor<T>[]? many)
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The number of inputs (0 once the node is released).</summary>
+    public int Length => many is not null ? many.Length : input1 is not null ? 2 : input0 is not null ? 1 : 0;
+
+    /// <summary>Input <paramref name="index"/>.</summary>
+    /// <exception cref="IndexOutOfRangeException">No such input.</exception>
+    public Tensor<T> this[int index]
+    {
+        get
+        {
+            if (many is not null) return many[index];
+            if (index == 0 && input0 is not null) return input0;
+            if (index == 1 && input1 is not null) return input1;
+            throw new IndexOutOfRangeException($"Node: no input {index} (it has {Length}).");
+        }
+    }
+
+    public Enumerator GetEnumerator() => new(this);
+
+    /// <summary>The inputs' shapes for messages, e.g. "(2, 3), (3)".</summary>
+    public override string ToString()
+    {
+        var parts = new string[Length];
+        for (int i = 0; i < parts.Length; i++) parts[i] = ShapeUtil.Format(this[i].Shape);
+        return string.Join(", ", parts);
+    }
+
+    public struct Enumerator(NodeInputs<T> inputs)
+    {
+        private int _index = -1;
+
+        public readonly Tensor<T> Current => inputs[_index];
+
+        public bool MoveNext() => ++_index < inputs.Length;
     }
 }
 

@@ -74,20 +74,26 @@ public sealed partial class Tensor<T>
         public PointwiseArgs(Tensor<T>[] inputs, int[] shape)
         {
             _count = inputs.Length;
+            for (int i = 0; i < inputs.Length; i++) SetInput(i, inputs[i], shape);
+        }
+
+        public PointwiseArgs(NodeInputs<T> inputs, int[] shape)
+        {
+            _count = inputs.Length;
+            for (int i = 0; i < inputs.Length; i++) SetInput(i, inputs[i], shape);
+        }
+
+        private void SetInput(int i, Tensor<T> x, int[] shape)
+        {
             int n = ShapeUtil.Product(shape);
-            var k = K;
-            for (int i = 0; i < inputs.Length; i++)
+            if (x.Length == n) // as many elements as the result: broadcasting only adds leading 1s, same layout
             {
-                var x = inputs[i];
-                if (x.Length == n) // as many elements as the result: broadcasting only adds leading 1s, same layout
-                {
-                    _buffers[i] = x.Buffer;
-                    continue;
-                }
-                // A broadcast input is expanded once for the pass: max(x, x) = x exactly (NaN and −0 too).
-                SetScratch(i, n);
-                k.Broadcast(ElementwiseOp.Max, x.Buffer, x._shape, x.Buffer, x._shape, _buffers[i], shape);
+                _buffers[i] = x.Buffer;
+                return;
             }
+            // A broadcast input is expanded once for the pass: max(x, x) = x exactly (NaN and −0 too).
+            SetScratch(i, n);
+            K.Broadcast(ElementwiseOp.Max, x.Buffer, x._shape, x.Buffer, x._shape, _buffers[i], shape);
         }
 
         /// <summary>Buffer i (read or set).</summary>

@@ -29,7 +29,7 @@ internal sealed partial class CpuKernels<T> : IKernels<T> where T : unmanaged, I
     internal const int ParallelThreshold = (int)CpuKernelsShared.ParallelThreshold;
 
     /// <summary>Host span of a buffer; every buffer this backend sees is host memory.</summary>
-    private static Span<T> S(Buffer<T> b) => ((HostStorage<T>)b.Storage).Array.AsSpan(b.Offset, b.Length);
+    private static Span<T> S(Buffer<T> b) => ((HostStorage<T>)b.Storage).Elements.Slice(b.Offset, b.Length);
 
     private static void CheckLength(string kernel, Buffer<T> buffer, int needed, string what)
     {

@@ -35,25 +35,26 @@ internal sealed unsafe partial class CpuKernels<T>
             var i1 = inputs.Length > 1 ? inputs[1] : default;
             var i2 = inputs.Length > 2 ? inputs[2] : default;
             var i3 = inputs.Length > 3 ? inputs[3] : default;
-            fixed (T* p0 = Arr(i0), p1 = Arr(i1), p2 = Arr(i2), p3 = Arr(i3), pd = Arr(destination))
+            fixed (T* p0 = Win(i0), p1 = Win(i1), p2 = Win(i2), p3 = Win(i3), pd = Win(destination))
             {
                 T** ptrs = stackalloc T*[4];
-                ptrs[0] = p0 + i0.Offset; ptrs[1] = p1 + i1.Offset; ptrs[2] = p2 + i2.Offset; ptrs[3] = p3 + i3.Offset;
-                T* d = pd + destination.Offset;
+                ptrs[0] = p0; ptrs[1] = p1; ptrs[2] = p2; ptrs[3] = p3;
+                T* d = pd;
                 MapPinned(program, ptrs, &d, &accumulate, n);
             }
             return;
         }
+        // n > 1 here, so every buffer lies in an array (only single-element storage is held inline).
         var pins = new System.Buffers.MemoryHandle[inputs.Length + 1];
         T** many = stackalloc T*[inputs.Length];
         try
         {
             for (int i = 0; i < inputs.Length; i++)
             {
-                pins[i] = ((HostStorage<T>)inputs[i].Storage).Array.AsMemory(inputs[i].Offset).Pin();
+                pins[i] = ((HostStorage<T>)inputs[i].Storage).Array!.AsMemory(inputs[i].Offset).Pin();
                 many[i] = (T*)pins[i].Pointer;
             }
-            pins[^1] = ((HostStorage<T>)destination.Storage).Array.AsMemory(destination.Offset).Pin();
+            pins[^1] = ((HostStorage<T>)destination.Storage).Array!.AsMemory(destination.Offset).Pin();
             T* d = (T*)pins[^1].Pointer;
             MapPinned(program, many, &d, &accumulate, n);
         }
@@ -67,6 +68,15 @@ internal sealed unsafe partial class CpuKernels<T>
     {
         var steps = program.Steps;
         Span<T> regs = steps.Count <= 32 ? stackalloc T[steps.Count] : new T[steps.Count];
+        EvaluateScalar(program, inputs, regs);
+        ref T d = ref S(destination)[0];
+        d = accumulate ? d + regs[^1] : regs[^1];
+    }
+
+    /// <summary>Every step of the program on element 0 of the inputs, into <paramref name="regs"/>.</summary>
+    private static void EvaluateScalar(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, Span<T> regs)
+    {
+        var steps = program.Steps;
         for (int i = 0; i < steps.Count; i++)
         {
             var s = steps[i];
@@ -77,11 +87,10 @@ internal sealed unsafe partial class CpuKernels<T>
                 _ => ScalarOp(s.Op, regs[s.Left], s.Right >= 0 ? regs[s.Right] : T.Zero),
             };
         }
-        ref T d = ref S(destination)[0];
-        d = accumulate ? d + regs[^1] : regs[^1];
     }
 
-    private static T[] Arr(Buffer<T> b) => b.Storage is HostStorage<T> h ? h.Array : [];
+    /// <summary>The buffer's elements; empty for an absent (default) input, which pins as null.</summary>
+    private static Span<T> Win(Buffer<T> b) => b.Storage is null ? default : S(b);
 
     public void MapMany(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, ReadOnlySpan<Buffer<T>> destinations, ReadOnlySpan<bool> accumulate)
     {
@@ -96,6 +105,19 @@ internal sealed unsafe partial class CpuKernels<T>
         foreach (var b in destinations)
             if (b.Length != n) throw new ArgumentException($"MapMany: program '{program}' got destinations of {b.Length} and {n} elements.");
         if (n == 0) return;
+        if (n == 1)
+        {
+            // Single-element storage holds its value inline (no array to pin): evaluate on values.
+            Span<T> regs = program.Steps.Count <= 32 ? stackalloc T[program.Steps.Count] : new T[program.Steps.Count];
+            EvaluateScalar(program, inputs, regs);
+            for (int j = 0; j < destinations.Length; j++)
+            {
+                ref T d = ref S(destinations[j])[0];
+                T v = regs[program.Outputs[j]];
+                d = accumulate[j] ? d + v : v;
+            }
+            return;
+        }
         int ni = inputs.Length, no = destinations.Length;
         // GCHandle is unmanaged, so the pins live on the stack; a handle costs ~100 ns, nothing next to a pass.
         var handles = stackalloc System.Runtime.InteropServices.GCHandle[ni + no];
@@ -108,7 +130,7 @@ internal sealed unsafe partial class CpuKernels<T>
             for (int i = 0; i < ni + no; i++)
             {
                 var b = i < ni ? inputs[i] : destinations[i - ni];
-                var array = ((HostStorage<T>)b.Storage).Array;
+                var array = ((HostStorage<T>)b.Storage).Array!; // n > 1: every buffer lies in an array
                 handles[pinned++] = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
                 T* p = (T*)handles[pinned - 1].AddrOfPinnedObject() + b.Offset;
                 if (i < ni) ins[i] = p;

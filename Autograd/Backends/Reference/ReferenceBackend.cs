@@ -24,7 +24,7 @@ internal sealed class ReferenceBackend : Backend
 /// </summary>
 internal sealed class ReferenceKernels<T>(Backend backend) : IKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static T[] A(Buffer<T> b) => ((HostStorage<T>)b.Storage).Array;
+    private static Span<T> A(Buffer<T> b) => ((HostStorage<T>)b.Storage).Elements;
     private static double D(T x) => double.CreateTruncating(x);
     private static T F(double x) => T.CreateTruncating(x);
 
