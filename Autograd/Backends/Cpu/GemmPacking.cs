@@ -88,7 +88,29 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
     private static void PackB(in GemmProblem<T> p, T* dst, int p0, int kcb, int j0, int ncb)
     {
         int nr = NR, w = TOps.Count;
-        for (int q = 0; q < ncb; q += nr)
+        int q0 = 0;
+        if (!p.TransB && ncb >= nr)
+        {
+            // Full panels row by row: each k-step of B is read as one sequential run and dealt out to the panels
+            // (each written sequentially too). Panel by panel instead would read NR columns from every row in turn:
+            // a 4 KB-strided walk over kcb rows per panel, one page per row.
+            nint n = p.N;
+            int full = ncb / nr;
+            nint panelSize = (nint)nr * kcb;
+            T* src = p.B + (nint)p0 * n + j0;
+            for (int s = 0; s < kcb; s++, src += n)
+            {
+                T* d = dst + (nint)s * nr;
+                T* r = src;
+                for (int q = 0; q < full; q++, d += panelSize, r += nr)
+                {
+                    TOps.Store(d, TOps.Load(r));
+                    TOps.Store(d + w, TOps.Load(r + w));
+                }
+            }
+            q0 = full * nr;
+        }
+        for (int q = q0; q < ncb; q += nr)
         {
             int cols = Math.Min(nr, ncb - q);
             T* panel = dst + (nint)q * kcb;
