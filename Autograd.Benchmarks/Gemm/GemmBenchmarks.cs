@@ -7,17 +7,22 @@ using BenchmarkDotNet.Running;
 
 namespace Autograd.Benchmarks.Gemm;
 
-/// <summary>One GEMM shape with its transpose variant and thread count; ToString is the BenchmarkDotNet label.</summary>
-public sealed record GemmCase(string Name, bool TransA, bool TransB, int M, int N, int K, bool Accumulate, int Threads)
+/// <summary>
+/// One GEMM shape with its transpose variant and thread count; ToString is the BenchmarkDotNet label.
+/// <paramref name="Packed"/>: op(B) comes from a pack cache, as for a recurrent weight used once per time step.
+/// </summary>
+public sealed record GemmCase(string Name, bool TransA, bool TransB, int M, int N, int K, bool Accumulate, int Threads, bool Packed = false)
 {
     public double Flops => 2.0 * M * N * K;
     public override string ToString() =>
-        $"{Name} {(TransA ? 'T' : 'N')}{(TransB ? 'T' : 'N')} {M}x{N}x{K} t{Threads}";
+        $"{Name} {(TransA ? 'T' : 'N')}{(TransB ? 'T' : 'N')} {M}x{N}x{K} t{Threads}{(Packed ? " packed" : "")}";
 }
 
 /// <summary>
 /// Gemm.Multiply (float) on the standard workload shapes: the MATMUL micro-workload, the M-size LSTM gate GEMM
-/// (B·T = 2048 rows, F + H = 321, 4H = 1024) and its two backward GEMMs, and per-step S-size shapes.
+/// (B·T = 2048 rows, F + H = 321, 4H = 1024) and its two backward GEMMs, per-step gate GEMMs with the weight
+/// pre-packed (M size: batch 32, 256 → 1024; training default: batch 64, 384 → 1536) and their backward, the deferred
+/// weight gradient (k = batch × time), and per-step S-size shapes.
 /// Shapes are m×n×k of C (m×n) += op(A) (m×k) · op(B) (k×n). GFLOP/s = 2mnk / median.
 /// </summary>
 [MemoryDiagnoser]
@@ -25,6 +30,7 @@ public sealed record GemmCase(string Name, bool TransA, bool TransB, int M, int 
 public class GemmBenchmarks
 {
     private float[] _a = [], _b = [], _c = [];
+    private GemmPackCache<float>? _cache;
 
     public static IEnumerable<GemmCase> Cases()
     {
@@ -34,10 +40,25 @@ public class GemmBenchmarks
             ("lstm-M-fwd", false, false, 2048, 1024, 321, false),
             ("lstm-M-dX", false, true, 2048, 321, 1024, true),
             ("lstm-M-dW", true, false, 321, 1024, 2048, true),
+            ("matmul-dA", false, true, 256, 512, 1024, true),
+            ("matmul-dB", true, false, 512, 1024, 256, true),
+            ("deferred-dW", true, false, 256, 1024, 2048, true),
         };
         foreach (var (name, ta, tb, m, n, k, acc) in large)
             foreach (int threads in new[] { 1, 2 })
                 yield return new GemmCase(name, ta, tb, m, n, k, acc, threads);
+
+        // Per-time-step gate GEMMs x·W and their backward g·Wᵀ, with W packed once and reused (the pack cache).
+        var steps = new (string, bool, int, int, int, bool)[]
+        {
+            ("gate-M-fwd", false, 32, 1024, 256, false),
+            ("gate-M-dX", true, 32, 256, 1024, true),
+            ("gate-D-fwd", false, 64, 1536, 384, false),
+            ("gate-D-dX", true, 64, 384, 1536, true),
+        };
+        foreach (var (name, tb, m, n, k, acc) in steps)
+            foreach (int threads in new[] { 1, 2 })
+                yield return new GemmCase(name, false, tb, m, n, k, acc, threads, Packed: true);
 
         // S-size per-step shapes: far below the parallel threshold, so one thread only.
         yield return new GemmCase("S-fwd", false, false, 1, 128, 97, false, 1);
@@ -57,12 +78,16 @@ public class GemmBenchmarks
         _b = Fill(rng, Case.K * Case.N);
         _c = Fill(rng, Case.M * Case.N);
         Autograd.Tensor.NumThreads = Case.Threads;
+        _cache = Case.Packed ? new GemmPackCache<float>() : null;
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _cache?.Dispose();
 
     [Benchmark]
     public float Multiply()
     {
-        Autograd.Backends.Cpu.Gemm.Multiply<float>(Case.TransA, Case.TransB, Case.M, Case.N, Case.K, _a, _b, _c, Case.Accumulate);
+        Autograd.Backends.Cpu.Gemm.Multiply<float>(Case.TransA, Case.TransB, Case.M, Case.N, Case.K, _a, _b, _c, Case.Accumulate, _cache);
         return _c[0];
     }
 

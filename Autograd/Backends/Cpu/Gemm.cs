@@ -12,8 +12,8 @@ internal enum GemmIsa { Auto, Vector512, Vector256, Vector128, Scalar }
 /// </summary>
 /// <remarks>
 /// Small problems run a direct kernel on the operands in place; larger ones pack A and B into cache-sized
-/// panels and run a 6×(2 vectors) register-blocked FMA micro-kernel (6×32 for float, 6×16 for double with
-/// AVX-512). Above <see cref="GemmOptions.ParallelThreshold"/> the rows or columns are split across up to
+/// panels and run an MR×(2 vectors) register-blocked FMA micro-kernel (8×32 for float, 8×16 for double with
+/// AVX-512; 6 rows with narrower vectors). Above <see cref="GemmOptions.ParallelThreshold"/> the rows or columns are split across up to
 /// <see cref="Tensor.NumThreads"/> threads. Results are deterministic: each element's summation order depends only on
 /// (m, n, k) and the instruction set, never on the thread count.
 /// </remarks>
@@ -181,7 +181,7 @@ internal sealed record GemmOptions
     /// <summary>Upper bound on the k-block; k is split into equal blocks so the last one is not tiny.</summary>
     public int KcMax { get; init; } = 384;
 
-    /// <summary>Rows of A packed per block (a multiple of the micro-kernel's 6 rows).</summary>
+    /// <summary>Rows of A packed per block (a multiple of the micro-kernel's 6 and 8 rows).</summary>
     public int Mc { get; init; } = 120;
 
     /// <summary>Columns of B packed per block.</summary>

@@ -36,7 +36,7 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
     where TV : struct
     where TOps : IGemmVector<TV, T>
 {
-    public const int MR = GemmMicroKernel.MaxRows;
+    public static int MR => TOps.Rows;
     public static int NR => 2 * TOps.Count;
 
     // Block sizes (see GemmOptions): the packed A block (Mc × kc) stays in L2, a B micro-panel (kc × NR) in
@@ -254,7 +254,7 @@ internal static unsafe partial class GemmDriver<T, TV, TOps>
     private static void EdgeTile(int rows, int cols, int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool overwrite)
     {
         int nr = NR;
-        T* tile = stackalloc T[MR * nr];
+        T* tile = stackalloc T[GemmMicroKernel.MaxRows * nr];
         GemmMicroKernel.Dispatch<T, TV, TOps>(rows, kc, a, ars, acs, b, ldb, tile, nr, overwrite: true);
         for (int r = 0; r < rows; r++)
         {
