@@ -68,6 +68,27 @@ public class MapManyTests(string backend) : BackendFixture(backend)
         }
     }
 
+    [TestCase(7)]
+    [TestCase(1500)]
+    public void ADestinationThatIsAnInput_IsWrittenAfterEveryResultReadIt(int n)
+    {
+        // Result 0 overwrites the input that result 1 still reads: result 1 must see the old values.
+        var x = Expr.Input(0);
+        var program = ElementwiseProgram.CompileMany([x * 2, x + 1]);
+        var k = Backend.Current.For<double>();
+        double[] values = [.. Enumerable.Range(0, n).Select(i => i * 0.5)];
+        var a = new Buffer<double>(k.Allocate(n), 0, n);
+        var b = new Buffer<double>(k.Allocate(n), 0, n);
+        k.Upload(values, a);
+        k.MapMany(program, [a], [a, b], [false, false]);
+        var ra = new double[n];
+        var rb = new double[n];
+        k.Download(a, ra);
+        k.Download(b, rb);
+        Assert.That(ra, Is.EqualTo(values.Select(v => v * 2)));
+        Assert.That(rb, Is.EqualTo(values.Select(v => v + 1)));
+    }
+
     [Test]
     public void MismatchedDestinations_AreRefused()
     {

@@ -40,7 +40,8 @@ internal sealed unsafe partial class CpuKernels<T>
                 T** ptrs = stackalloc T*[4];
                 ptrs[0] = p0; ptrs[1] = p1; ptrs[2] = p2; ptrs[3] = p3;
                 T* d = pd;
-                MapPinned(program, ptrs, &d, &accumulate, n);
+                byte mode = SingleMode(program, accumulate);
+                MapPinned(program, ptrs, &d, &mode, n);
             }
             return;
         }
@@ -56,7 +57,8 @@ internal sealed unsafe partial class CpuKernels<T>
             }
             pins[^1] = ((HostStorage<T>)destination.Storage).Array!.AsMemory(destination.Offset).Pin();
             T* d = (T*)pins[^1].Pointer;
-            MapPinned(program, many, &d, &accumulate, n);
+            byte mode = SingleMode(program, accumulate);
+            MapPinned(program, many, &d, &mode, n);
         }
         finally
         {
@@ -123,7 +125,7 @@ internal sealed unsafe partial class CpuKernels<T>
         var handles = stackalloc System.Runtime.InteropServices.GCHandle[ni + no];
         T** ins = stackalloc T*[Math.Max(ni, 1)];
         T** outs = stackalloc T*[no];
-        bool* acc = stackalloc bool[no];
+        byte* mode = stackalloc byte[no];
         int pinned = 0;
         try
         {
@@ -136,8 +138,8 @@ internal sealed unsafe partial class CpuKernels<T>
                 if (i < ni) ins[i] = p;
                 else outs[i - ni] = p;
             }
-            for (int j = 0; j < no; j++) acc[j] = accumulate[j];
-            MapPinned(program, ins, outs, acc, n);
+            for (int j = 0; j < no; j++) mode[j] = ManyMode(program, j, accumulate[j], ins, ni, outs, no, n);
+            MapPinned(program, ins, outs, mode, n);
         }
         finally
         {
@@ -145,7 +147,34 @@ internal sealed unsafe partial class CpuKernels<T>
         }
     }
 
-    private static void MapPinned(ElementwiseProgram program, T** inputs, T** dsts, bool* accumulate, int n)
+    // How each result reaches its destination: copied after the chunk's steps, added after them, or written by
+    // its step straight into the destination (no copy; only where nothing else can read or write that memory).
+    private const byte Copied = 0, Added = 1, InPlace = 2;
+
+    /// <summary>Map's one result: in place when it is the last step and overwrites (a destination equal to an input is fine then).</summary>
+    private static byte SingleMode(ElementwiseProgram program, bool accumulate)
+        => accumulate ? Added : program.Outputs[0] == program.Steps.Count - 1 && IsComputed(program, program.Steps.Count - 1) ? InPlace : Copied;
+
+    private static bool IsComputed(ElementwiseProgram program, int step) => program.Steps[step].Op is not (ElementwiseOp.Input or ElementwiseOp.Constant);
+
+    /// <summary>
+    /// MapMany's result j: in place when it overwrites, is a computed step that no other result shares, and its
+    /// destination neither overlaps an input (later steps may still read it) nor is another result's.
+    /// </summary>
+    private static byte ManyMode(ElementwiseProgram program, int j, bool accumulate, T** ins, int ni, T** outs, int no, int n)
+    {
+        if (accumulate) return Added;
+        var outputs = program.Outputs;
+        int step = outputs[j];
+        if (!IsComputed(program, step)) return Copied;
+        for (int k = 0; k < no; k++)
+            if (k != j && (outputs[k] == step || outs[k] == outs[j])) return Copied;
+        for (int i = 0; i < ni; i++)
+            if (ins[i] < outs[j] + n && outs[j] < ins[i] + n) return Copied;
+        return InPlace;
+    }
+
+    private static void MapPinned(ElementwiseProgram program, T** inputs, T** dsts, byte* mode, int n)
     {
         int chunks = (n + Chunk - 1) / Chunk;
         // Work, not length, decides: a fused program of twenty steps over 8k elements (an LSTM cell's backward at
@@ -154,29 +183,31 @@ internal sealed unsafe partial class CpuKernels<T>
         if (elementSteps >= ParallelThreshold && CpuParallel.Threads > 1 && chunks > 1)
         {
             var work = MapWork.Get();
-            work.Set(program, inputs, dsts, accumulate, n, chunks);
+            work.Set(program, inputs, dsts, mode, n, chunks);
             CpuParallel.Run(work, work.Parts);
             work.Clear();
         }
         else
         {
-            MapRange(program, inputs, dsts, accumulate, 0, n);
+            MapRange(program, inputs, dsts, mode, 0, n);
         }
     }
 
     /// <summary>Evaluates the program over elements [start, end), writing (or adding) each output to its destination.</summary>
-    private static void MapRange(ElementwiseProgram program, T** inputs, T** dsts, bool* accumulate, int start, int end)
+    private static void MapRange(ElementwiseProgram program, T** inputs, T** dsts, byte* mode, int start, int end)
     {
         var steps = program.Steps;
         var outputs = program.Outputs;
         int count = steps.Count;
-        // One output that is the last step and overwrites: the last step writes straight into the destination.
-        bool direct = outputs.Count == 1 && outputs[0] == count - 1 && !accumulate[0];
         var regs = t_registers;
         if (regs is null || regs.Length < count * Chunk) t_registers = regs = new T[Math.Max(count, 8) * Chunk];
         T** at = stackalloc T*[count];
         T* scalar = stackalloc T[count];
         bool* isScalar = stackalloc bool[count];
+        T** target = stackalloc T*[count]; // a step's destination when its result is written in place
+        for (int i = 0; i < count; i++) target[i] = null;
+        for (int j = 0; j < outputs.Count; j++)
+            if (mode[j] == InPlace) target[outputs[j]] = dsts[j];
         fixed (T* scratch = regs)
         {
             for (int c = start; c < end; c += Chunk)
@@ -185,29 +216,24 @@ internal sealed unsafe partial class CpuKernels<T>
                 for (int i = 0; i < count; i++)
                 {
                     var s = steps[i];
-                    bool last = i == count - 1;
-                    T* outp = last && direct ? dsts[0] + c : scratch + (nint)i * Chunk;
+                    T* outp = target[i] != null ? target[i] + c : scratch + (nint)i * Chunk;
                     isScalar[i] = false;
                     switch (s.Op)
                     {
                         case ElementwiseOp.Input:
-                            if (last && direct) new ReadOnlySpan<T>(inputs[s.Left] + c, len).CopyTo(new Span<T>(outp, len));
-                            else outp = inputs[s.Left] + c;
+                            outp = inputs[s.Left] + c;
                             break;
                         case ElementwiseOp.Constant:
                             scalar[i] = T.CreateTruncating(s.Value);
                             isScalar[i] = true;
-                            if (last && direct) new Span<T>(outp, len).Fill(scalar[i]);
                             break;
                         default:
                             if (s.Right < 0) Unary(s.Op, isScalar[s.Left], scalar[s.Left], at[s.Left], outp, len, out isScalar[i], out scalar[i]);
                             else Binary(s.Op, isScalar[s.Left], scalar[s.Left], at[s.Left], isScalar[s.Right], scalar[s.Right], at[s.Right], outp, len, out isScalar[i], out scalar[i]);
-                            if (last && direct && isScalar[i]) new Span<T>(outp, len).Fill(scalar[i]);
                             break;
                     }
                     at[i] = outp;
                 }
-                if (direct) continue;
                 // Outputs in order: a destination listed twice with the later one accumulating gets both.
                 for (int j = 0; j < outputs.Count; j++)
                 {
@@ -215,15 +241,11 @@ internal sealed unsafe partial class CpuKernels<T>
                     var d = new Span<T>(dsts[j] + c, len);
                     if (isScalar[o])
                     {
-                        if (accumulate[j]) TP.Add(d, scalar[o], d);
+                        if (mode[j] == Added) TP.Add(d, scalar[o], d);
                         else d.Fill(scalar[o]);
                     }
-                    else
-                    {
-                        var v = new ReadOnlySpan<T>(at[o], len);
-                        if (accumulate[j]) TP.Add(d, v, d);
-                        else v.CopyTo(d);
-                    }
+                    else if (mode[j] == Added) TP.Add(d, new ReadOnlySpan<T>(at[o], len), d);
+                    else if (mode[j] == Copied) new ReadOnlySpan<T>(at[o], len).CopyTo(d);
                 }
             }
         }
@@ -311,19 +333,19 @@ internal sealed unsafe partial class CpuKernels<T>
         private ElementwiseProgram? _program;
         private T** _inputs;
         private T** _dsts;
-        private bool* _accumulate;
+        private byte* _mode;
         private int _n, _chunksPerPart;
 
         public int Parts { get; private set; }
 
         public static MapWork Get() => t_instance ??= new MapWork();
 
-        public void Set(ElementwiseProgram program, T** inputs, T** dsts, bool* accumulate, int n, int chunks)
+        public void Set(ElementwiseProgram program, T** inputs, T** dsts, byte* mode, int n, int chunks)
         {
             _program = program;
             _inputs = inputs;
             _dsts = dsts;
-            _accumulate = accumulate;
+            _mode = mode;
             _n = n;
             Parts = Math.Min(CpuParallel.Threads, chunks);
             _chunksPerPart = (chunks + Parts - 1) / Parts;
@@ -335,7 +357,7 @@ internal sealed unsafe partial class CpuKernels<T>
         {
             int start = part * _chunksPerPart * Chunk;
             int end = Math.Min(_n, start + _chunksPerPart * Chunk);
-            if (start < end) MapRange(_program!, _inputs, _dsts, _accumulate, start, end);
+            if (start < end) MapRange(_program!, _inputs, _dsts, _mode, start, end);
         }
     }
 }
