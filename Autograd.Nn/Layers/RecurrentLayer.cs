@@ -183,16 +183,10 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         var rows = TimeMajorRows(batch, time);
         var timeMajorIds = new int[ids.Length];
         for (int i = 0; i < ids.Length; i++) timeMajorIds[i] = ids[rows[i]];
-        // x·W for a zero x is the appended zero row of W, as for padded rows in Run. With fewer vocabulary rows
-        // than positions (a char-LM: 65 against 2,048) the bias is added to W's rows before the lookup: row r of
-        // W + b is W[r] + b, the same sum, done V times instead of B·T (and its gradient sums V rows, not B·T).
+        // x·W for a zero x is the appended zero row of W, as for padded rows in Run.
         var padded = PaddedToZeroRow(timeMajorIds, lengths, batch, time, zeroRow: vocabSize);
-        bool biasFirst = vocabSize + 1 < ids.Length;
-        return Unroll((w, bias) =>
-        {
-            var table = padded.Padded ? Tensor.Concat(0, w, Tensor.Zeros<T>(1, w.Size(1))) : w;
-            return biasFirst ? (table + bias).IndexSelect(padded.Rows) : table.IndexSelect(padded.Rows) + bias;
-        }, batch, time, lengths, initialStates?[0]);
+        return Unroll((w, bias) => (padded.Padded ? Tensor.Concat(0, w, Tensor.Zeros<T>(1, w.Size(1))) : w).IndexSelect(padded.Rows) + bias,
+            batch, time, lengths, initialStates?[0]);
     }
 
     /// <summary>
