@@ -4,7 +4,7 @@ using Autograd.Backends;
 namespace Autograd;
 
 /// <summary>
-/// A pointwise expression over n equally shaped tensors, compiled once with its derivatives, for
+/// A pointwise expression over n tensors (broadcast to one shape), compiled once with its derivatives, for
 /// <see cref="Tensor.Pointwise{T}(PointwiseFunction, Tensor{T}[])"/>: a chain of elementwise ops that runs as
 /// one op (one pass over memory, one graph node) instead of one op per step. The derivative with respect to
 /// each input is derived symbolically from the expression, so nothing here or in its users writes a backward.
