@@ -77,7 +77,7 @@ public partial class DistributedCliTests
         // those last-bit differences on. A sum's rounding error scales with its terms, not with its result, so the
         // bound is relative to each tensor's largest magnitude (numpy.allclose's 1e-5): an element that is small by
         // cancellation (a carried cell state of 0.004 in a tensor reaching 0.4) may differ by 1e-7. A missing or
-        // wrongly scaled all-reduce moves weights by 1e-2 and more.
+        // wrongly scaled all-reduce would be off by whole gradient contributions (lr 0.3 times O(1e-2) gradients).
         var a = Load(Path.Combine(_dir, "single", "last.safetensors"));
         var b = Load(Path.Combine(_dir, "dist", "last.safetensors"));
         Assert.That(b.Names, Is.EquivalentTo(a.Names));
