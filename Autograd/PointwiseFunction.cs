@@ -70,9 +70,11 @@ public sealed class PointwiseFunction
         switch (e)
         {
             case Expr.UnaryExpr u:
-                if (u.Op is ElementwiseOp.Exp or ElementwiseOp.Log or ElementwiseOp.Tanh or ElementwiseOp.Sigmoid
-                    && !u.Equals(root) && saved.Count < MaxSaved && !saved.Contains(u))
-                    saved.Add(u);
+                if (u.Op is ElementwiseOp.Exp or ElementwiseOp.Log or ElementwiseOp.Tanh or ElementwiseOp.Sigmoid && !u.Equals(root))
+                {
+                    // Saved whole (or, past the limit, recomputed whole): nothing inside it is saved on its own.
+                    if (saved.Count < MaxSaved && !saved.Contains(u)) saved.Add(u);
+                }
                 else CollectSaved(u.Operand, root, saved);
                 break;
             case Expr.BinaryExpr b:

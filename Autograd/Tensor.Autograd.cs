@@ -46,7 +46,7 @@ public sealed partial class Tensor<T>
     }
 
     /// <summary>Tensors with staged contributions in the current pass, flushed before the pass ends.</summary>
-    [ThreadStatic] private static List<Tensor<T>>? tDeferred;
+    [ThreadStatic] private static List<Tensor<T>>? t_deferred;
 
     /// <summary>
     /// dThis += aᵀ·g for a (rows × k) and g (rows × n), this tensor being a (k × n) matmul weight: staged and
@@ -58,7 +58,7 @@ public sealed partial class Tensor<T>
         {
             FlushDeferred();
             Deferred = new DeferredWeightGradient<T>(k, n);
-            (tDeferred ??= []).Add(this);
+            (t_deferred ??= []).Add(this);
         }
         Deferred.Add(a, g, rows, this);
     }
@@ -181,7 +181,7 @@ public sealed partial class Tensor<T>
             // so its gradient is complete when it propagates.
             for (; i >= 0; i--) RunNode(order[i], retainGraph);
             // Leaves are read by the caller: their staged contributions go in now.
-            if (tDeferred is { } pending)
+            if (t_deferred is { } pending)
             {
                 foreach (var t in pending) t.FlushDeferred();
                 pending.Clear();
@@ -194,7 +194,7 @@ public sealed partial class Tensor<T>
         }
         finally
         {
-            if (tDeferred is { Count: > 0 } stalePending)
+            if (t_deferred is { Count: > 0 } stalePending)
             {
                 foreach (var t in stalePending)
                 {

@@ -71,11 +71,7 @@ public sealed partial class Tensor<T>
         private Expanded _expanded;
         private readonly int _count;
 
-        public PointwiseArgs(Tensor<T>[] inputs, int[] shape)
-        {
-            _count = inputs.Length;
-            for (int i = 0; i < inputs.Length; i++) SetInput(i, inputs[i], shape);
-        }
+        public PointwiseArgs(Tensor<T>[] inputs, int[] shape) : this(new NodeInputs<T>(null, null, inputs), shape) { }
 
         public PointwiseArgs(NodeInputs<T> inputs, int[] shape)
         {
@@ -105,7 +101,7 @@ public sealed partial class Tensor<T>
         /// <summary>The first <paramref name="count"/> buffers.</summary>
         [UnscopedRef] public ReadOnlySpan<Buffer<T>> First(int count) => ((ReadOnlySpan<Buffer<T>>)_buffers)[..count];
 
-        [UnscopedRef] public ReadOnlySpan<Buffer<T>> Inputs => ((ReadOnlySpan<Buffer<T>>)_buffers)[.._count];
+        [UnscopedRef] public ReadOnlySpan<Buffer<T>> Inputs => First(_count);
 
         /// <summary>The inputs followed by <paramref name="gradient"/>, the result and the saved values.</summary>
         [UnscopedRef] public ReadOnlySpan<Buffer<T>> With(Buffer<T> gradient, Buffer<T> result, Storage<T>[] saved)

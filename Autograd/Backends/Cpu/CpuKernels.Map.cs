@@ -24,11 +24,11 @@ internal sealed unsafe partial class CpuKernels<T>
         if (n == 1)
         {
             // A scalar (graphs of scalar ops): evaluate the steps on values, no pinning, no chunks.
-            MapScalar(program, inputs, destination, accumulate);
+            MapScalar(program, inputs, [destination], [accumulate]);
             return;
         }
 
-        // fixed (not Memory.Pin, which allocates a GC handle): a scalar op must cost nanoseconds, not a handle.
+        // fixed (not a GC handle per buffer): the common case of up to four inputs pins for free.
         if (inputs.Length <= 4)
         {
             var i0 = inputs.Length > 0 ? inputs[0] : default;
@@ -45,40 +45,14 @@ internal sealed unsafe partial class CpuKernels<T>
             }
             return;
         }
-        // n > 1 here, so every buffer lies in an array (only single-element storage is held inline).
-        var pins = new System.Buffers.MemoryHandle[inputs.Length + 1];
-        T** many = stackalloc T*[inputs.Length];
-        try
-        {
-            for (int i = 0; i < inputs.Length; i++)
-            {
-                pins[i] = ((HostStorage<T>)inputs[i].Storage).Array!.AsMemory(inputs[i].Offset).Pin();
-                many[i] = (T*)pins[i].Pointer;
-            }
-            pins[^1] = ((HostStorage<T>)destination.Storage).Array!.AsMemory(destination.Offset).Pin();
-            T* d = (T*)pins[^1].Pointer;
-            byte mode = SingleMode(program, accumulate);
-            MapPinned(program, many, &d, &mode, n);
-        }
-        finally
-        {
-            foreach (var p in pins) p.Dispose();
-        }
+        PinAndRun(program, inputs, [destination], [accumulate], single: true);
     }
 
-    private static void MapScalar(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, Buffer<T> destination, bool accumulate)
+    /// <summary>A one-element pass: every step on values, each result written (or added) to its destination.</summary>
+    private static void MapScalar(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, ReadOnlySpan<Buffer<T>> destinations, ReadOnlySpan<bool> accumulate)
     {
         var steps = program.Steps;
         Span<T> regs = steps.Count <= 32 ? stackalloc T[steps.Count] : new T[steps.Count];
-        EvaluateScalar(program, inputs, regs);
-        ref T d = ref S(destination)[0];
-        d = accumulate ? d + regs[^1] : regs[^1];
-    }
-
-    /// <summary>Every step of the program on element 0 of the inputs, into <paramref name="regs"/>.</summary>
-    private static void EvaluateScalar(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, Span<T> regs)
-    {
-        var steps = program.Steps;
         for (int i = 0; i < steps.Count; i++)
         {
             var s = steps[i];
@@ -88,6 +62,12 @@ internal sealed unsafe partial class CpuKernels<T>
                 ElementwiseOp.Constant => T.CreateTruncating(s.Value),
                 _ => ScalarOp(s.Op, regs[s.Left], s.Right >= 0 ? regs[s.Right] : T.Zero),
             };
+        }
+        for (int j = 0; j < destinations.Length; j++)
+        {
+            ref T d = ref S(destinations[j])[0];
+            T v = regs[program.Outputs[j]];
+            d = accumulate[j] ? d + v : v;
         }
     }
 
@@ -110,16 +90,19 @@ internal sealed unsafe partial class CpuKernels<T>
         if (n == 1)
         {
             // Single-element storage holds its value inline (no array to pin): evaluate on values.
-            Span<T> regs = program.Steps.Count <= 32 ? stackalloc T[program.Steps.Count] : new T[program.Steps.Count];
-            EvaluateScalar(program, inputs, regs);
-            for (int j = 0; j < destinations.Length; j++)
-            {
-                ref T d = ref S(destinations[j])[0];
-                T v = regs[program.Outputs[j]];
-                d = accumulate[j] ? d + v : v;
-            }
+            MapScalar(program, inputs, destinations, accumulate);
             return;
         }
+        PinAndRun(program, inputs, destinations, accumulate, single: false);
+    }
+
+    /// <summary>
+    /// Pins every buffer (n &gt; 1, so each lies in an array; only single-element storage is held inline) and runs
+    /// the pass; <paramref name="single"/>: a <see cref="Map"/> call, whose one destination may be an input.
+    /// </summary>
+    private static void PinAndRun(ElementwiseProgram program, ReadOnlySpan<Buffer<T>> inputs, ReadOnlySpan<Buffer<T>> destinations, ReadOnlySpan<bool> accumulate, bool single)
+    {
+        int n = destinations[0].Length;
         int ni = inputs.Length, no = destinations.Length;
         // GCHandle is unmanaged, so the pins live on the stack; a handle costs ~100 ns, nothing next to a pass.
         var handles = stackalloc System.Runtime.InteropServices.GCHandle[ni + no];
@@ -132,13 +115,14 @@ internal sealed unsafe partial class CpuKernels<T>
             for (int i = 0; i < ni + no; i++)
             {
                 var b = i < ni ? inputs[i] : destinations[i - ni];
-                var array = ((HostStorage<T>)b.Storage).Array!; // n > 1: every buffer lies in an array
+                var array = ((HostStorage<T>)b.Storage).Array!;
                 handles[pinned++] = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
                 T* p = (T*)handles[pinned - 1].AddrOfPinnedObject() + b.Offset;
                 if (i < ni) ins[i] = p;
                 else outs[i - ni] = p;
             }
-            for (int j = 0; j < no; j++) mode[j] = ManyMode(program, j, accumulate[j], ins, ni, outs, no, n);
+            for (int j = 0; j < no; j++)
+                mode[j] = single ? SingleMode(program, accumulate[j]) : ManyMode(program, j, accumulate[j], ins, ni, outs, no, n);
             MapPinned(program, ins, outs, mode, n);
         }
         finally
