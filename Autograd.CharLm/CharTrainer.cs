@@ -235,8 +235,10 @@ public sealed partial class CharTrainer
             _optimizer.LearningRate = (float)lr;
             if (_batcher.Next(inputs, targets, _firstRow, _rows)) _model.Network.ResetState();
             _optimizer.ZeroGrad();
-            var loss = Losses.CrossEntropy(_model.Forward(inputs, _rows, t), targets);
+            var logits = _model.Forward(inputs, _rows, t);
+            var loss = Losses.CrossEntropy(logits, targets);
             loss.Backward();
+            logits.Dispose(); // the next step's output reuses its buffer
             double lossValue = AverageGradients(loss.Item());
             double norm = double.NaN;
             bool finite = double.IsFinite(lossValue);

@@ -15,7 +15,7 @@ namespace Autograd;
 /// Elements live in a backend-owned <see cref="Storage{T}"/>; a tensor is a contiguous window of it, so
 /// reshapes and leading-axis slices are views that share storage with their source.
 /// </remarks>
-public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int[] _shape;
     private readonly int _offset;
@@ -23,6 +23,15 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>True while this tensor counts as a reader of pooled storage that it will give back after backward.</summary>
     private bool _holdsPooledStorage;
+
+    /// <summary>True while a pooled tensor made outside a Recycling scope may still be read by its caller (until <see cref="Dispose"/>).</summary>
+    private bool _userHeld;
+
+    /// <summary>
+    /// Results at least this long made outside a <see cref="Tensor.Recycling"/> scope come from the pool too, so that
+    /// <see cref="Dispose"/> can give them back. Smaller ones are cheaper for the GC than a pool lookup.
+    /// </summary>
+    private const int MinUserPooledLength = 1024;
 
     /// <summary>A tensor over <paramref name="storage"/> from <paramref name="offset"/> (a view when the storage is shared).</summary>
     internal Tensor(int[] shape, Storage<T> storage, int offset = 0)
@@ -39,6 +48,8 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
         {
             storage.AddReference();
             _holdsPooledStorage = true;
+            // Outside a Recycling scope the caller may keep this tensor: only Dispose ends its hold.
+            _userHeld = !PoolScope.Active;
         }
     }
 
@@ -48,13 +59,14 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>
     /// An op's result, to be fully written by a kernel: its storage is not cleared. Inside a
     /// <see cref="Tensor.Recycling"/> scope it comes from the backend's pool and returns there once the
-    /// backward pass has run the op that produced it.
+    /// backward pass has run the op that produced it. Outside one, a large result comes from the pool too
+    /// but returns only when the caller disposes it (and the backward pass, if one is recorded, has run it).
     /// </summary>
     internal static Tensor<T> Uninitialized(int[] shape)
     {
         int n = ShapeUtil.Product(shape);
         var k = K;
-        if (PoolScope.Active && n > 0)
+        if (n >= MinUserPooledLength || (n > 0 && PoolScope.Active))
         {
             var s = k.Rent(n);
             s.Pooled = true;
@@ -78,7 +90,11 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     /// </summary>
     internal void ReleaseStorage()
     {
-        if (!_holdsPooledStorage) return;
+        if (_holdsPooledStorage && !_userHeld) GiveBackStorage();
+    }
+
+    private void GiveBackStorage()
+    {
         _holdsPooledStorage = false;
         var s = _storage;
         _storage = Released;
@@ -89,11 +105,32 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
         }
     }
 
+    /// <summary>
+    /// Gives this tensor's memory back for reuse by later ops (like disposing a TorchSharp tensor): the caller
+    /// promises not to read this tensor again. The memory returns to the backend's pool when nothing else reads
+    /// it: views of this tensor keep their own hold, and while a recorded graph still needs this op result it
+    /// stays until a backward pass (without <c>retainGraph</c>) has run through it. Optional: an undisposed tensor
+    /// is simply collected by the GC. Only results of at least 1,024 elements are pooled; for others this does nothing.
+    /// Disposing twice does nothing.
+    /// </summary>
+    /// <remarks>
+    /// Reading a tensor (or taking a view of it) after its memory went back throws <see cref="InvalidOperationException"/>
+    /// instead of showing other data. An input of a recorded graph (a leaf or a result without gradient history) must not be
+    /// disposed before the backward passes that read it: they would throw.
+    /// </remarks>
+    public void Dispose()
+    {
+        if (!_holdsPooledStorage || !_userHeld) return;
+        _userHeld = false;
+        // Its own node runs after every consumer's: once it has, no backward pass reads this tensor again.
+        if (Creator is null || Creator.Released) GiveBackStorage();
+    }
+
     private static Storage<T> Released => ReleasedStorage<T>.Instance;
 
     /// <summary>Reading (or viewing: reshape, slice, detach) a tensor whose pooled storage went back to the pool.</summary>
     private static InvalidOperationException RecycledError(int[] shape)
-        => new($"Tensor: the storage of this {ShapeUtil.Format(shape)} tensor was recycled after a backward pass; it was a temporary of a Recycling scope.");
+        => new($"Tensor: the storage of this {ShapeUtil.Format(shape)} tensor was recycled: it was disposed, or it was a temporary of a Recycling scope and a backward pass has run through it.");
 
     /// <summary>The elements as a kernel argument.</summary>
     internal Buffer<T> Buffer

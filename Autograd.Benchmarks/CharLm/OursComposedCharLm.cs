@@ -38,6 +38,8 @@ public sealed class OursComposedCharLm : ICharLmStep
         var loss = Losses.CrossEntropy(logits, _shape.Targets);
         loss.Backward();
         _sgd.Step();
+        // Gives the (B, T, V) output's buffer to the next step (the peers' steps run in a TorchSharp dispose scope).
+        logits.Dispose();
         return loss.Item();
     }
 

@@ -239,17 +239,19 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
                 for (int t = steps; t < time; t++) hs[t] = zeros;
             }
             StoreState(state);
-            if (HasOutputProjection) projected = Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize).MatMul(_wv!);
+            if (HasOutputProjection)
+            {
+                // The seed's output projection; padded steps stay zero, as PyTorch's packed output is.
+                projected = Tensor.Stack(1, hs).Reshape(batch * time, HiddenSize).MatMul(_wv!) + _bv!;
+                if (lengths is not null && allRunning < time) projected *= Sequences.Mask<T>(lengths, time).Reshape(batch * time, 1);
+            }
         }
-        // What escapes to the caller (final state, output) must not live in pooled buffers, which the
-        // backward pass hands back: the copies below are made outside the pool. A one-tensor Concat is a real
-        // copy still recorded in the graph (a Slice of the whole axis would be a view of the pooled buffer).
+        // What escapes to the caller (final state, output) must not live in pooled buffers that the backward pass
+        // hands back: the state is copied outside the pool (a one-tensor Concat is a real copy still recorded in the
+        // graph; a Slice of the whole axis would be a view of the pooled buffer). The output is a view made outside
+        // the scope: it holds the projection's buffer until the caller disposes it, so Dispose can recycle it.
         _final = [.. state.Select(s => Tensor.Concat(0, s))];
-        if (projected is null) return Tensor.Stack(1, hs);
-        // The seed's output projection; padded steps stay zero, as PyTorch's packed output is.
-        var output = projected + _bv!;
-        if (lengths is not null && allRunning < time) output *= Sequences.Mask<T>(lengths, time).Reshape(batch * time, 1);
-        return output.Reshape(batch, time, OutputSize);
+        return projected is null ? Tensor.Stack(1, hs) : projected.Reshape(batch, time, OutputSize);
     }
 
     /// <summary>

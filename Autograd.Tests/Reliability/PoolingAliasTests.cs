@@ -66,4 +66,89 @@ public class PoolingAliasTests
         foreach (var view in new Func<object>[] { () => temporary.Reshape(9), () => temporary.Detach(), () => temporary.Slice(0, 0, 1) })
             Assert.That(Assert.Throws<InvalidOperationException>(() => view())!.Message, Does.Contain("recycled"));
     }
+
+    [Test]
+    public void ADisposedResult_GoesToTheNextResultOfItsSize()
+    {
+        var w = Tensor.Randn<float>(new Random(6), 64, 32); // 2,048 elements: pooled even outside a Recycling scope
+        w.RequiresGrad = true;
+        var y = w * 2f;
+        var storage = y.Storage;
+        y.Sum().Backward();
+        y.Dispose();
+        var z = w * 3f;
+        Assert.That(z.Storage, Is.SameAs(storage), "the disposed buffer is reused");
+        Assert.That(z.ToArray(), Is.EqualTo(w.ToArray().Select(v => v * 3f)));
+        Assert.That(Assert.Throws<InvalidOperationException>(() => y.ToArray())!.Message, Does.Contain("disposed"));
+        Assert.That(Assert.Throws<InvalidOperationException>(() => y.Reshape(-1))!.Message, Does.Contain("disposed"));
+        Assert.DoesNotThrow(y.Dispose, "twice");
+    }
+
+    [Test]
+    public void DisposingBeforeBackward_WaitsForBackward_AndTheGradientsAreUnchanged()
+    {
+        var w = Tensor.Randn<float>(new Random(7), 64, 32);
+        w.RequiresGrad = true;
+        var y = w * 2f;
+        var storage = y.Storage;
+        var loss = (y * y).Sum();  // backward reads y: d/dw (2w)^2 = 8w
+        y.Dispose();
+        Assert.That(y.Storage, Is.SameAs(storage), "still held by the recorded graph");
+        var other = w * 5f;        // a result made meanwhile must not get y's buffer
+        Assert.That(other.Storage, Is.Not.SameAs(storage));
+        loss.Backward();
+        Assert.That(w.Grad!.ToArray(), Is.EqualTo(w.ToArray().Select(v => 8f * v)).Within(1e-4f));
+        Assert.That((w * 3f).Storage, Is.SameAs(storage), "given back once backward has run it");
+        Assert.That(other.ToArray(), Is.EqualTo(w.ToArray().Select(v => v * 5f)));
+    }
+
+    [Test]
+    public void AViewTakenBeforeDispose_KeepsTheBuffer_UntilItIsDisposedToo()
+    {
+        using var _ = Tensor.NoGrad();
+        var x = Tensor.Randn<float>(new Random(8), 64, 32);
+        var y = x * 2f;
+        var storage = y.Storage;
+        var view = y.Reshape(2048);
+        var expected = view.ToArray();
+        y.Dispose();
+        var z = x * 3f;
+        Assert.That(z.Storage, Is.Not.SameAs(storage), "the view still reads it");
+        Assert.That(view.ToArray(), Is.EqualTo(expected));
+        view.Dispose();
+        Assert.That((x * 4f).Storage, Is.SameAs(storage));
+    }
+
+    [TestCase(CellKind.Lstm)]
+    [TestCase(CellKind.Rnn)]
+    public void ALayerOutputDisposedEveryStep_LeavesWhatTheUserHoldsUntouched(CellKind kind)
+    {
+        var layer = RecurrentCell.Get(kind).CreateLayer<float>(16, 40, new RecurrentOptions { Seed = 3, Carry = CarryMode.PerSequence });
+        layer.Build(40);
+        var sgd = new Sgd<float>(layer.Parameters(), 0.1f);
+        var rng = new Random(5);
+        int[] Ids() => Enumerable.Range(0, 4 * 9).Select(_ => rng.Next(40)).ToArray();
+
+        var first = layer.ForwardOneHot(Ids(), 4, 9, 40);      // (4, 9, 40) = 1,440 elements: pooled
+        var probabilities = first.Softmax(-1);
+        var flat = first.Reshape(36, 40);
+        Losses.CrossEntropy(first, Ids()).Backward();
+        var final = layer.FinalState!.Select(s => s.ToArray()).ToArray();
+        var kept = (Output: first.ToArray(), Probabilities: probabilities.ToArray());
+        var finalState = layer.FinalState!;
+        sgd.Step();
+        first.Dispose();                                       // flat still holds the buffer
+
+        for (int step = 0; step < 4; step++)
+        {
+            sgd.ZeroGrad();
+            var output = layer.ForwardOneHot(Ids(), 4, 9, 40);
+            Losses.CrossEntropy(output, Ids()).Backward();
+            output.Dispose();
+            sgd.Step();
+        }
+        Assert.That(flat.ToArray(), Is.EqualTo(kept.Output), "a view of the disposed first output");
+        Assert.That(probabilities.ToArray(), Is.EqualTo(kept.Probabilities), "a result computed from it");
+        Assert.That(finalState.Select(s => s.ToArray()), Is.EqualTo(final), "the first pass's final state");
+    }
 }

@@ -57,10 +57,11 @@ public abstract class Storage<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Adds a reader of pooled storage.</summary>
-    internal void AddReference() => _loan++;
+    /// <remarks>Atomic: tensors a caller holds (see <c>Tensor.Dispose</c>) may be viewed from several threads at once.</remarks>
+    internal void AddReference() => Interlocked.Increment(ref _loan);
 
     /// <summary>Gives up one reference; true when it was the last.</summary>
-    internal bool RemoveReference() => --_loan == 1;
+    internal bool RemoveReference() => Interlocked.Decrement(ref _loan) == 1;
 }
 
 /// <summary>What a tensor points at after its pooled storage went back to the pool: empty, so any read fails loudly.</summary>
