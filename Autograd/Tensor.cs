@@ -27,6 +27,9 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     /// <summary>True while a pooled tensor made outside a Recycling scope may still be read by its caller (until <see cref="Dispose"/>).</summary>
     private bool _userHeld;
 
+    /// <summary>Recorded nodes, not yet released by a backward pass, that read this caller-held tensor: a disposal waits for them.</summary>
+    private int _graphReaders;
+
     /// <summary>
     /// Results at least this long made outside a <see cref="Tensor.Recycling"/> scope come from the pool too, so that
     /// <see cref="Dispose"/> can give them back. Smaller ones are cheaper for the GC than a pool lookup.
@@ -88,9 +91,24 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     /// is released); the storage returns to the pool when its last reader lets go. Afterwards any access
     /// fails loudly instead of reading reused memory.
     /// </summary>
-    internal void ReleaseStorage()
+    internal void ReleaseStorage() => GiveBackIfUnread();
+
+    /// <summary>Counts a recorded node that reads this tensor (only caller-held ones are counted: only they can be disposed).</summary>
+    internal void AddGraphReader()
     {
-        if (_holdsPooledStorage && !_userHeld) GiveBackStorage();
+        if (_userHeld) Interlocked.Increment(ref _graphReaders);
+    }
+
+    /// <summary>A node counted by <see cref="AddGraphReader"/> was released.</summary>
+    internal void RemoveGraphReader()
+    {
+        if (_graphReaders > 0 && Interlocked.Decrement(ref _graphReaders) == 0) GiveBackIfUnread();
+    }
+
+    /// <summary>Gives pooled storage back if neither the caller, a node reading it, nor its own node (whose backward may read its output) still needs it.</summary>
+    private void GiveBackIfUnread()
+    {
+        if (_holdsPooledStorage && !_userHeld && _graphReaders == 0 && (Creator is null || Creator.Released)) GiveBackStorage();
     }
 
     private void GiveBackStorage()
@@ -108,22 +126,36 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     /// <summary>
     /// Gives this tensor's memory back for reuse by later ops (like disposing a TorchSharp tensor): the caller
     /// promises not to read this tensor again. The memory returns to the backend's pool when nothing else reads
-    /// it: views of this tensor keep their own hold, and while a recorded graph still needs this op result it
-    /// stays until a backward pass (without <c>retainGraph</c>) has run through it. Optional: an undisposed tensor
-    /// is simply collected by the GC. Only results of at least 1,024 elements are pooled; for others this does nothing.
-    /// Disposing twice does nothing.
+    /// it: views of this tensor keep their own hold, and a recorded graph that reads it (as an input, or through the
+    /// op that made it) keeps it until a backward pass (without <c>retainGraph</c>) has run those ops. Optional: an
+    /// undisposed tensor is simply collected by the GC. Only tensors of at least 1,024 elements made by ops or factories
+    /// are pooled; for others this does nothing. Disposing twice does nothing.
     /// </summary>
     /// <remarks>
     /// Reading a tensor (or taking a view of it) after its memory went back throws <see cref="InvalidOperationException"/>
-    /// instead of showing other data. An input of a recorded graph (a leaf or a result without gradient history) must not be
-    /// disposed before the backward passes that read it: they would throw.
+    /// instead of showing other data. Ops recorded after the disposal are not waited for: use a tensor in no new op once
+    /// disposed.
     /// </remarks>
     public void Dispose()
     {
         if (!_holdsPooledStorage || !_userHeld) return;
         _userHeld = false;
-        // Its own node runs after every consumer's: once it has, no backward pass reads this tensor again.
-        if (Creator is null || Creator.Released) GiveBackStorage();
+        GiveBackIfUnread();
+    }
+
+    /// <summary>
+    /// Exempts a result made inside a <see cref="Tensor.Recycling"/> scope from that scope's recycling: it stays readable
+    /// after the backward pass, like a result made outside any scope, until it is disposed (TorchSharp's
+    /// <c>MoveToOuterDisposeScope</c>). For library code that hands out one of its temporaries, e.g. a layer's final state.
+    /// Does nothing to a tensor that is not such a temporary.
+    /// </summary>
+    /// <returns>This tensor.</returns>
+    /// <exception cref="InvalidOperationException">Its storage was already recycled.</exception>
+    public Tensor<T> KeepAfterBackward()
+    {
+        if (ReferenceEquals(_storage, Released) && Length > 0) throw RecycledError(_shape);
+        if (_holdsPooledStorage) _userHeld = true;
+        return this;
     }
 
     private static Storage<T> Released => ReleasedStorage<T>.Instance;

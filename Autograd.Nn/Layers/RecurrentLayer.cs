@@ -64,22 +64,41 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     public override IReadOnlyList<RecurrentLayer<T>> Directions => [this];
 
     /// <summary>The hidden state the next pass starts from: (1, H), (batch, H) in per-sequence mode, or null for zeros.</summary>
-    public Tensor<T>? StartH => Carried[0];
+    public Tensor<T>? StartH => ExposedState()[0];
 
     /// <summary>The LSTM cell state the next pass starts from, as <see cref="StartH"/>; always null for a cell with one state component.</summary>
-    public Tensor<T>? StartC => Carried.Length > 1 ? Carried[1] : null;
+    public Tensor<T>? StartC => ExposedState() is { Length: > 1 } c ? c[1] : null;
 
     /// <summary>Every component of the carried state, in <see cref="RecurrentCell.StateNames"/> order (null: zeros).</summary>
-    public IReadOnlyList<Tensor<T>?> CarriedState => Carried;
+    public IReadOnlyList<Tensor<T>?> CarriedState => ExposedState();
 
     /// <summary>
     /// The state after the last forward pass, one (batch, H) tensor per <see cref="RecurrentCell.StateNames"/>
     /// component (PyTorch's <c>h_n</c>, <c>c_n</c> of this layer): for each sequence, its state after its own last
     /// valid step. Still attached to the graph, so a loss may use it. Null before the first pass.
     /// </summary>
-    public IReadOnlyList<Tensor<T>>? FinalState => _final;
+    public IReadOnlyList<Tensor<T>>? FinalState
+    {
+        get
+        {
+            _stateExposed = true;
+            return _final;
+        }
+    }
 
     private Tensor<T>?[] Carried => _carried ??= new Tensor<T>?[Cell.StateNames.Count];
+
+    /// <summary>
+    /// Whether a caller may hold the current final or carried state (it read one of the public properties): only state
+    /// nobody was given is disposed when a pass or a reset replaces it.
+    /// </summary>
+    private bool _stateExposed;
+
+    private Tensor<T>?[] ExposedState()
+    {
+        _stateExposed = true;
+        return Carried;
+    }
 
     /// <summary>
     /// The parameters a layer of this kind and these sizes has, by name and shape, in
@@ -137,6 +156,12 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     /// <inheritdoc />
     public override void ResetState()
     {
+        if (!_stateExposed)
+        {
+            foreach (var s in _final ?? []) s.Dispose();
+            foreach (var s in Carried) s?.Dispose();
+        }
+        _stateExposed = false;
         Array.Clear(Carried);
         _final = null;
     }
@@ -238,7 +263,6 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
                 var zeros = Tensor.Zeros<T>(batch, HiddenSize); // every sequence has ended
                 for (int t = steps; t < time; t++) hs[t] = zeros;
             }
-            StoreState(state);
             if (HasOutputProjection)
             {
                 // The seed's output projection; padded steps stay zero, as PyTorch's packed output is.
@@ -246,11 +270,20 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
                 if (lengths is not null && allRunning < time) projected *= Sequences.Mask<T>(lengths, time).Reshape(batch * time, 1);
             }
         }
-        // What escapes to the caller (final state, output) must not live in pooled buffers that the backward pass
-        // hands back: the state is copied outside the pool (a one-tensor Concat is a real copy still recorded in the
-        // graph; a Slice of the whole axis would be a view of the pooled buffer). The output is a view made outside
-        // the scope: it holds the projection's buffer until the caller disposes it, so Dispose can recycle it.
-        _final = [.. state.Select(s => Tensor.Concat(0, s))];
+        // What escapes (final state, carried state, output) must not go back to the pool when backward has run: the
+        // final state is exempted from the scope, the carried state is a detached view of it, and the output is a
+        // view made outside the scope, which holds the projection's buffer until the caller disposes it.
+        foreach (var s in state) s.KeepAfterBackward();
+        var (previousFinal, previousCarried) = (_final, (Tensor<T>?[])Carried.Clone());
+        _final = state;
+        StoreState(state);
+        if (!_stateExposed)
+        {
+            // Nobody was given the state this pass replaces: its buffers go back once no graph reads them.
+            foreach (var s in previousFinal ?? []) s.Dispose();
+            foreach (var s in previousCarried) s?.Dispose();
+        }
+        _stateExposed = false;
         return projected is null ? Tensor.Stack(1, hs) : projected.Reshape(batch, time, OutputSize);
     }
 
@@ -335,16 +368,16 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         }
     }
 
+    /// <summary>Sets the carried state from the final <paramref name="state"/>, which must no longer be recyclable by a backward pass.</summary>
     private void StoreState(Tensor<T>[] state)
     {
-        // The state outlives this pass, so it must not share the pooled buffers of the graph's tensors.
         using var _ = Tensor.NoGrad();
         for (int k = 0; k < state.Length; k++)
         {
             Carried[k] = Options.Carry switch
             {
                 CarryMode.BatchMean => state[k].Detach().Mean(0, keepDim: true),
-                CarryMode.PerSequence => Tensor.FromArray(state[k].ToArray(), state[k].Shape.ToArray()),
+                CarryMode.PerSequence => state[k].Detach(), // a view: it keeps the buffer as long as it is held
                 _ => null,
             };
         }

@@ -173,9 +173,18 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
             var layer = _layers[i];
             var layerStates = states?[row..(row + layer.Directions.Count)];
             row += layer.Directions.Count;
-            x = i > 0 ? layer.Run(Drop(x), lengths, layerStates)
-                : input is not null ? layer.Run(input, lengths, layerStates)
-                : layer.RunOneHot(ids!, batch, time, vocabSize, lengths, layerStates);
+            if (i == 0)
+            {
+                x = input is not null ? layer.Run(input, lengths, layerStates) : layer.RunOneHot(ids!, batch, time, vocabSize, lengths, layerStates);
+                continue;
+            }
+            var dropped = Drop(x);
+            var next = layer.Run(dropped, lengths, layerStates);
+            // Only the next layer reads what passes between layers: the buffers go back to the pool once the
+            // backward pass has run the ops that read them (Dispose waits for that).
+            if (!ReferenceEquals(dropped, x)) dropped.Dispose();
+            x.Dispose();
+            x = next;
         }
         return x;
     }
@@ -287,7 +296,10 @@ public sealed class RnnModel<T> : Module<T> where T : unmanaged, IFloatingPointI
             mask[i] = (uint)bits >= threshold ? keep : T.Zero;
             if (i + 1 < n) mask[i + 1] = (uint)(bits >> 32) >= threshold ? keep : T.Zero;
         }
-        return x * Tensor.FromSpan<T>(mask.AsSpan(0, n), x.Shape.ToArray());
+        var maskTensor = Tensor.FromSpan<T>(mask.AsSpan(0, n), x.Shape.ToArray());
+        var dropped = x * maskTensor;
+        maskTensor.Dispose(); // back to the pool once backward has run the product (its only reader)
+        return dropped;
     }
 
     /// <summary>SplitMix64's finaliser.</summary>

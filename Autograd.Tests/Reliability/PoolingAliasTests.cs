@@ -103,6 +103,23 @@ public class PoolingAliasTests
     }
 
     [Test]
+    public void DisposingAGraphInput_WaitsForTheBackwardOfEveryOpThatReadsIt()
+    {
+        var w = Tensor.Randn<float>(new Random(9), 64, 32);
+        w.RequiresGrad = true;
+        var m = Tensor.Randn<float>(new Random(10), 64, 32); // a leaf without gradient, like a dropout mask
+        var storage = m.Storage;
+        var values = m.ToArray();
+        var loss = (w * m).Sum() + (w * m * m).Sum();         // three ops read m
+        m.Dispose();
+        Assert.That((w * 5f).Storage, Is.Not.SameAs(storage), "still read by the recorded graph");
+        loss.Backward();                                      // d/dw = m + m²
+        Assert.That(w.Grad!.ToArray(), Is.EqualTo(values.Select(v => v + v * v)).Within(1e-5f));
+        Assert.That((w * 3f).Storage, Is.SameAs(storage), "given back once backward has run every op that read it");
+        Assert.That(Assert.Throws<InvalidOperationException>(() => m.ToArray())!.Message, Does.Contain("disposed"));
+    }
+
+    [Test]
     public void AViewTakenBeforeDispose_KeepsTheBuffer_UntilItIsDisposedToo()
     {
         using var _ = Tensor.NoGrad();
@@ -150,5 +167,27 @@ public class PoolingAliasTests
         Assert.That(flat.ToArray(), Is.EqualTo(kept.Output), "a view of the disposed first output");
         Assert.That(probabilities.ToArray(), Is.EqualTo(kept.Probabilities), "a result computed from it");
         Assert.That(finalState.Select(s => s.ToArray()), Is.EqualTo(final), "the first pass's final state");
+    }
+
+    [Test]
+    public void StateTheUserWasGiven_SurvivesAReset_AndLaterSteps()
+    {
+        var layer = new LstmLayer<float>(32, 40, new RecurrentOptions { Seed = 4, Carry = CarryMode.PerSequence });
+        layer.Build(40);
+        var rng = new Random(11);
+        int[] Ids() => Enumerable.Range(0, 4 * 9).Select(_ => rng.Next(40)).ToArray();
+        Losses.CrossEntropy(layer.ForwardOneHot(Ids(), 4, 9, 40), Ids()).Backward();
+        var final = layer.FinalState!;
+        var carried = layer.CarriedState.ToArray();
+        var expected = (Final: final.Select(t => t.ToArray()).ToArray(), Carried: carried.Select(t => t!.ToArray()).ToArray());
+        layer.ResetState();
+        for (int step = 0; step < 3; step++)
+        {
+            var output = layer.ForwardOneHot(Ids(), 4, 9, 40);
+            Losses.CrossEntropy(output, Ids()).Backward();
+            output.Dispose();
+        }
+        Assert.That(final.Select(t => t.ToArray()), Is.EqualTo(expected.Final));
+        Assert.That(carried.Select(t => t!.ToArray()), Is.EqualTo(expected.Carried));
     }
 }

@@ -18,9 +18,11 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Creation sites, kept aside (anomaly mode only) so that a node carries no field for them.</summary>
     private static readonly ConditionalWeakTable<Node<T>, string> s_sites = new();
 
+    // Every input is told it has a reader until Release: a caller's Tensor.Dispose waits for it.
     protected Node(Tensor<T> input)
     {
         _input0 = input ?? throw new ArgumentNullException(nameof(input));
+        input.AddGraphReader();
         if (Anomaly.Enabled) s_sites.AddOrUpdate(this, Anomaly.CaptureSite());
     }
 
@@ -28,12 +30,15 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         _input0 = a ?? throw new ArgumentNullException(nameof(a));
         _input1 = b ?? throw new ArgumentNullException(nameof(b));
+        a.AddGraphReader();
+        b.AddGraphReader();
         if (Anomaly.Enabled) s_sites.AddOrUpdate(this, Anomaly.CaptureSite());
     }
 
     protected Node(Tensor<T>[] inputs)
     {
         _many = inputs ?? throw new ArgumentNullException(nameof(inputs));
+        foreach (var x in inputs) x.AddGraphReader();
         if (Anomaly.Enabled) s_sites.AddOrUpdate(this, Anomaly.CaptureSite());
     }
 
@@ -67,8 +72,10 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Drops inputs and saved buffers so they can be collected.</summary>
     internal virtual void Release()
     {
+        var inputs = Inputs;
         _input0 = _input1 = null;
         _many = null;
+        foreach (var x in inputs) x.RemoveGraphReader();
     }
 }
 
