@@ -101,6 +101,20 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     }
 
     /// <summary>
+    /// Disposes the final and carried state a pass or a reset replaces, unless a caller was given it (their buffers go
+    /// back once no graph reads them); the state that replaces it starts out given to nobody.
+    /// </summary>
+    private void ReleaseReplacedState(Tensor<T>[]? final, Tensor<T>?[] carried)
+    {
+        if (!_stateExposed)
+        {
+            foreach (var s in final ?? []) s.Dispose();
+            foreach (var s in carried) s?.Dispose();
+        }
+        _stateExposed = false;
+    }
+
+    /// <summary>
     /// The parameters a layer of this kind and these sizes has, by name and shape, in
     /// <see cref="Module{T}.NamedParameters"/> order (api.md's table), for the default options: lets a
     /// loader check a file before building anything.
@@ -156,12 +170,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
     /// <inheritdoc />
     public override void ResetState()
     {
-        if (!_stateExposed)
-        {
-            foreach (var s in _final ?? []) s.Dispose();
-            foreach (var s in Carried) s?.Dispose();
-        }
-        _stateExposed = false;
+        ReleaseReplacedState(_final, Carried);
         Array.Clear(Carried);
         _final = null;
     }
@@ -277,13 +286,7 @@ public abstract class RecurrentLayer<T> : SequenceLayer<T> where T : unmanaged, 
         var (previousFinal, previousCarried) = (_final, (Tensor<T>?[])Carried.Clone());
         _final = state;
         StoreState(state);
-        if (!_stateExposed)
-        {
-            // Nobody was given the state this pass replaces: its buffers go back once no graph reads them.
-            foreach (var s in previousFinal ?? []) s.Dispose();
-            foreach (var s in previousCarried) s?.Dispose();
-        }
-        _stateExposed = false;
+        ReleaseReplacedState(previousFinal, previousCarried);
         return projected is null ? Tensor.Stack(1, hs) : projected.Reshape(batch, time, OutputSize);
     }
 

@@ -150,9 +150,9 @@ public class PoolingAliasTests
         var probabilities = first.Softmax(-1);
         var flat = first.Reshape(36, 40);
         Losses.CrossEntropy(first, Ids()).Backward();
-        var final = layer.FinalState!.Select(s => s.ToArray()).ToArray();
-        var kept = (Output: first.ToArray(), Probabilities: probabilities.ToArray());
         var finalState = layer.FinalState!;
+        var final = finalState.Select(s => s.ToArray()).ToArray();
+        var kept = (Output: first.ToArray(), Probabilities: probabilities.ToArray());
         sgd.Step();
         first.Dispose();                                       // flat still holds the buffer
 
